@@ -1,0 +1,269 @@
+"""Generator networks: how the image is made from a feature vector.
+
+- `scratch_generator`: the paper's generator trained from scratch
+  (section 4.1, Table 2), feature vector included.
+- `decoder_network`: the generator half of the denoising autoencoder
+  (section 4.2), a plain vector-to-image network.
+- `latent_generator`: a frozen decoder behind a trainable feature vector,
+  one row per target (pretrained mode).
+
+Both architectures follow the authors' published code: a 128-channel grid,
+then blocks of (upsample 2x, valid conv + ReLU, normalisation, same conv +
+ReLU, normalisation). The paper's network targets 224x224; `plan_generator`
+keeps its last blocks and grid size so that any image size is reached, and
+at 224x224 reproduces the paper's layer for layer.
+
+Generators output unbounded values `g`; the coupled model shows them as RGB
+0-255 pixels `127.5 * (1 + tanh(g))`.
+"""
+
+import math
+
+import keras
+
+from keras_featviz.layers import BatchStatNormalization, FeatureVector
+
+PAPER_BLOCKS = ((512, 2), (256, 3), (256, 3), (128, 3), (128, 4))
+GRID_CHANNELS = 128
+MAX_GRID = 5
+SCRATCH_NOISE_STDDEV = 2.0
+LATENT_NOISE_STDDEV = 0.05
+SCRATCH_OUTPUT_L1 = 0.01
+LATENT_NORM_PENALTY = 0.1
+
+
+def _forward_size(size, blocks):
+    for _, kernel in blocks:
+        size = 2 * size - (kernel - 1)
+    return 2 * size - 2
+
+
+def plan_generator(height, width):
+    """Blocks and starting grid that reach an image of `height x width`.
+
+    Walks back from the output through the last upsample and valid 3x3
+    convolution, then through the paper's blocks (deepest first), until the
+    grid is at most 5 cells on its shorter side, as in the paper.
+
+    Args:
+        height: Int, image height.
+        width: Int, image width.
+
+    Returns:
+        A tuple `(blocks, grid)`: `blocks` a tuple of `(filters, kernel)`,
+        `grid` the `(rows, columns)` of the 128-channel starting grid.
+    """
+    shorter = math.ceil((min(height, width) + 2) / 2)
+    count = 0
+    while shorter > MAX_GRID and count < len(PAPER_BLOCKS):
+        kernel = PAPER_BLOCKS[-1 - count][1]
+        shorter = math.ceil((shorter + kernel - 1) / 2)
+        count += 1
+    blocks = PAPER_BLOCKS[len(PAPER_BLOCKS) - count :]
+
+    def grid_size(size):
+        size = math.ceil((size + 2) / 2)
+        for _, kernel in reversed(blocks):
+            size = math.ceil((size + kernel - 1) / 2)
+        return max(size, 1)
+
+    return blocks, (grid_size(height), grid_size(width))
+
+
+def feature_size(image_shape):
+    """Length of the feature vector for an image shape `(h, w, c)`."""
+    _, (rows, columns) = plan_generator(image_shape[0], image_shape[1])
+    return rows * columns * GRID_CHANNELS
+
+
+def _initializer(seed, offset):
+    return keras.initializers.GlorotUniform(
+        seed=None if seed is None else seed + offset
+    )
+
+
+class _Builder:
+    """Stacks generator layers on a tensor with distinct seeds."""
+
+    def __init__(self, seed, normalization):
+        self.seed = seed
+        self.normalization = normalization
+        self.count = 0
+
+    def conv(self, x, filters, kernel, padding, activation="relu"):
+        self.count += 1
+        return keras.layers.Conv2D(
+            filters,
+            kernel,
+            padding=padding,
+            activation=activation,
+            kernel_initializer=_initializer(self.seed, self.count),
+            dtype="float32",
+        )(x)
+
+    def norm(self, x, **kwargs):
+        return self.normalization(dtype="float32", **kwargs)(x)
+
+    def block(self, x, filters, kernel):
+        x = keras.layers.UpSampling2D(2, dtype="float32")(x)
+        x = self.norm(self.conv(x, filters, kernel, "valid"))
+        return self.norm(self.conv(x, filters, kernel, "same"))
+
+
+def _crop_to(x, height, width):
+    extra_h = x.shape[1] - height
+    extra_w = x.shape[2] - width
+    if extra_h == 0 and extra_w == 0:
+        return x
+    return keras.layers.Cropping2D(
+        ((extra_h // 2, extra_h - extra_h // 2), (extra_w // 2, extra_w - extra_w // 2)),
+        dtype="float32",
+    )(x)
+
+
+def _check_image_shape(image_shape):
+    shape = tuple(image_shape) if image_shape is not None else ()
+    if len(shape) != 3 or not all(isinstance(d, int) and d > 0 for d in shape):
+        raise ValueError(
+            "`image_shape` must be (height, width, channels) with positive "
+            f"integers. Received: image_shape={image_shape}"
+        )
+    return shape
+
+
+def _check_width(width):
+    if not width > 0:
+        raise ValueError(f"`width` must be > 0. Received: width={width}")
+
+
+def _body(x, image_shape, builder, width):
+    height, wide, _ = image_shape
+    blocks, (rows, columns) = plan_generator(height, wide)
+    x = keras.layers.Reshape((rows, columns, GRID_CHANNELS), dtype="float32")(x)
+    for filters, kernel in blocks:
+        x = builder.block(x, max(1, round(filters * width)), kernel)
+    return keras.layers.UpSampling2D(2, dtype="float32")(x)
+
+
+def scratch_generator(image_shape, width=1.0, rows=1, seed=None, name="generator"):
+    """The generator of section 4.1, trained from scratch.
+
+    Input: the constants `f0 = 1` of Eq. 1, shape `(rows, features)`. The
+    feature vector adds Gaussian noise (sigma 2) and scales by `alpha`
+    (initially 1); the output batch normalisation's scale carries the L1
+    0.01 penalty of Eq. 3. At `image_shape=(224, 224, 3)` and `width=1` this
+    is the paper's network: 5,240,841 trainable variables.
+
+    Args:
+        image_shape: Tuple `(height, width, channels)` of the classifier input.
+        width: Float, multiplier of the convolution filters (`1.0` is the
+            paper's); smaller is faster on small classifiers. Defaults to
+            `1.0`.
+        rows: Int, targets per batch. Defaults to `1`.
+        seed: Int or `None`, seed of the weights and noise. Defaults to
+            `None`.
+        name: String, the model name. Defaults to `"generator"`.
+
+    Returns:
+        A `keras.Model` from `(rows, features)` to `(rows, h, w, c)` images in
+        unbounded units (pixels `127.5 * (1 + tanh(g))`).
+
+    Example:
+
+    >>> generator = scratch_generator((224, 224, 3))
+    >>> generator.count_params()
+    5240841
+
+    Raises:
+        ValueError: if `image_shape` or `width` is invalid.
+    """
+    image_shape = _check_image_shape(image_shape)
+    _check_width(width)
+    builder = _Builder(seed, BatchStatNormalization)
+    f0 = keras.Input((feature_size(image_shape),), name="f0")
+    x = FeatureVector(
+        rows=rows,
+        noise="additive",
+        stddev=SCRATCH_NOISE_STDDEV,
+        initial=1.0,
+        seed=seed,
+        name="feature_vector",
+        dtype="float32",
+    )(f0)
+    x = _body(x, image_shape, builder, width)
+    x = builder.conv(x, image_shape[2], 3, "valid")
+    x = _crop_to(x, image_shape[0], image_shape[1])
+    x = builder.norm(
+        x,
+        gamma_regularizer=keras.regularizers.L1(SCRATCH_OUTPUT_L1),
+        name="output_normalization",
+    )
+    return keras.Model(f0, x, name=name)
+
+
+def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
+    """The generator half of the denoising autoencoder (section 4.2).
+
+    The scratch architecture, ending instead with a 64-filter block (valid
+    3x3, same 3x3) and a linear same-padded 3x3 convolution to the image
+    channels before the output batch normalisation.
+
+    Args:
+        image_shape: Tuple `(height, width, channels)`.
+        width: Float, multiplier of the convolution filters. Defaults to
+            `1.0`.
+        seed: Int or `None`, seed of the weights. Defaults to `None`.
+        name: String, the model name. Defaults to `"decoder"`.
+
+    Returns:
+        A `keras.Model` from `(batch, features)` to images (pixels `127.5 * (1 + tanh(g))`).
+
+    Raises:
+        ValueError: if `image_shape` or `width` is invalid.
+    """
+    image_shape = _check_image_shape(image_shape)
+    _check_width(width)
+    builder = _Builder(seed, keras.layers.BatchNormalization)
+    features = keras.Input((feature_size(image_shape),), name="features")
+    x = _body(features, image_shape, builder, width)
+    filters = max(1, round(64 * width))
+    x = builder.norm(builder.conv(x, filters, 3, "valid"))
+    x = builder.norm(builder.conv(x, filters, 3, "same"))
+    x = builder.conv(x, image_shape[2], 3, "same", activation=None)
+    x = _crop_to(x, image_shape[0], image_shape[1])
+    x = builder.norm(x, name="output_normalization")
+    return keras.Model(features, x, name=name)
+
+
+def latent_generator(decoder, rows=1, trainable_decoder=False, seed=None, name="generator"):
+    """A feature vector of `rows` targets in front of `decoder`.
+
+    The pretrained mode of section 4.2: `alpha` starts at 0 (`f = 0`), has
+    multiplicative noise (mu 1, sigma 0.05) and the L2 0.1 penalty of
+    Eq. 4; the decoder is frozen, so only `rows x features` variables train.
+
+    Args:
+        decoder: A `keras.Model` from a vector to an image. It is used as
+            given (the caller passes a copy it owns).
+        rows: Int, targets per batch. Defaults to `1`.
+        trainable_decoder: Bool, whether the decoder trains too. Defaults to
+            `False`.
+        seed: Int or `None`, seed of the noise. Defaults to `None`.
+        name: String, the model name. Defaults to `"generator"`.
+
+    Returns:
+        A `keras.Model` from `(rows, features)` to images.
+    """
+    decoder.trainable = trainable_decoder
+    f0 = keras.Input(decoder.input_shape[1:], name="f0")
+    x = FeatureVector(
+        rows=rows,
+        noise="multiplicative",
+        stddev=LATENT_NOISE_STDDEV,
+        initial=0.0,
+        norm_penalty=LATENT_NORM_PENALTY,
+        seed=seed,
+        name="feature_vector",
+        dtype="float32",
+    )(f0)
+    return keras.Model(f0, decoder(x), name=name)

@@ -1,0 +1,242 @@
+"""Objectives: what to maximise.
+
+An objective is a weighted sum of activations of the classifier: class
+outputs (ReLU of the logits, section 3), the spatial mean of one channel of a
+hidden layer, or single units of a hidden layer (section 5.3). Objectives
+compose with `+`, `-` and `*`/`/` by a number, and carry a readable `name`
+that doubles as their TensorBoard tag.
+
+Maximising a class objective also penalises every other class (Eq. 2):
+`loss = -a(target) + penalty * sum_{other classes} a(c_j) + R`.
+
+Example:
+
+>>> from keras_featviz import objectives
+>>> objectives.class_(3).name
+'class_3'
+>>> (objectives.class_(3) + 0.5 * objectives.class_(7)).name
+'class_3+0.5*class_7'
+>>> objectives.channel("block1_conv2", 5).name
+'block1_conv2/channel_5'
+"""
+
+import numbers
+
+CLASS = "class"
+CHANNEL = "channel"
+UNIT = "unit"
+
+
+def _format_weight(weight):
+    return f"{weight:g}"
+
+
+class Objective:
+    """A weighted sum of classifier activations to maximise.
+
+    Build objectives with `class_`, `classes`, `channel`, `unit` and `group`
+    rather than with this constructor.
+
+    Args:
+        terms: Dict mapping `(kind, layer, index)` to a weight; `kind` is
+            `"class"` (`layer` is `None`), `"channel"` or `"unit"`.
+        name: String, the readable name (and TensorBoard tag).
+
+    Raises:
+        ValueError: if `terms` is empty.
+    """
+
+    def __init__(self, terms, name):
+        terms = {key: float(w) for key, w in terms.items() if w != 0}
+        if not terms:
+            raise ValueError(
+                "An objective needs at least one term with a non-zero "
+                f"weight. Received: terms={terms}"
+            )
+        self.terms = terms
+        self.name = name
+
+    @property
+    def classes(self):
+        """Class indices this objective maximises (positive weight)."""
+        return sorted(i for (k, _, i), w in self.terms.items() if k == CLASS and w > 0)
+
+    @property
+    def layers(self):
+        """Names of the hidden layers this objective reads."""
+        return sorted({layer for (k, layer, _) in self.terms if k != CLASS})
+
+    @property
+    def target_class(self):
+        """The class index if this objective is exactly one class, else `None`."""
+        if len(self.terms) == 1:
+            (kind, _, index), weight = next(iter(self.terms.items()))
+            if kind == CLASS and weight > 0:
+                return index
+        return None
+
+    def _combine(self, other, sign, symbol):
+        other = as_objective(other)
+        terms = dict(self.terms)
+        for key, weight in other.terms.items():
+            terms[key] = terms.get(key, 0.0) + sign * weight
+        return Objective(terms, f"{self.name}{symbol}{other.name}")
+
+    def __add__(self, other):
+        return self._combine(other, 1.0, "+")
+
+    def __sub__(self, other):
+        return self._combine(other, -1.0, "-")
+
+    def __mul__(self, factor):
+        if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
+            return NotImplemented
+        terms = {key: w * factor for key, w in self.terms.items()}
+        name = self.name if "+" not in self.name and "-" not in self.name else f"({self.name})"
+        return Objective(terms, f"{_format_weight(factor)}*{name}")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor):
+        if not isinstance(divisor, numbers.Real) or isinstance(divisor, bool):
+            return NotImplemented
+        return self * (1.0 / divisor)
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __eq__(self, other):
+        return isinstance(other, Objective) and self.terms == other.terms
+
+    def __hash__(self):
+        return hash(frozenset(self.terms.items()))
+
+    def __repr__(self):
+        return f"<Objective {self.name}>"
+
+
+def _check_index(index, what):
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
+        raise ValueError(
+            f"A {what} index must be an integer >= 0. Received: {what}={index!r}"
+        )
+    return int(index)
+
+
+def _check_layer(layer):
+    if not isinstance(layer, str) or not layer:
+        raise ValueError(
+            f"`layer` must be the name of a layer. Received: layer={layer!r}"
+        )
+    return layer
+
+
+def class_(index):
+    """Maximise one class output (its ReLU'd logit), penalising the others.
+
+    Args:
+        index: Int, the class index.
+
+    Returns:
+        An `Objective` named `class_{index}`.
+    """
+    index = _check_index(index, "class")
+    return Objective({(CLASS, None, index): 1.0}, f"class_{index}")
+
+
+def classes(weights):
+    """Maximise several classes at once: a compound image (section 5.4).
+
+    Args:
+        weights: A sequence of class indices (weight 1 each) or a dict
+            mapping class index to weight.
+
+    Returns:
+        An `Objective` named like `classes_3+7`.
+    """
+    if not isinstance(weights, dict):
+        weights = {index: 1.0 for index in weights}
+    if not weights:
+        raise ValueError(f"`weights` must name at least one class. Received: weights={weights}")
+    terms = {(CLASS, None, _check_index(i, "class")): w for i, w in weights.items()}
+    parts = [
+        str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items()
+    ]
+    return Objective(terms, "classes_" + "+".join(parts))
+
+
+def channel(layer, index):
+    """Maximise the spatial mean of one channel (filter) of a hidden layer.
+
+    Args:
+        layer: String, the layer name (layers of nested models are found
+            too).
+        index: Int, the channel index.
+
+    Returns:
+        An `Objective` named `{layer}/channel_{index}`.
+    """
+    layer = _check_layer(layer)
+    index = _check_index(index, "channel")
+    return Objective({(CHANNEL, layer, index): 1.0}, f"{layer}/channel_{index}")
+
+
+def unit(layer, index):
+    """Maximise one unit of a hidden layer's output.
+
+    Args:
+        layer: String, the layer name.
+        index: Int (flat index into the layer's output, batch excluded) or a
+            tuple with one index per output axis, e.g. `(row, column,
+            channel)`.
+
+    Returns:
+        An `Objective` named `{layer}/unit_{index}`.
+    """
+    layer = _check_layer(layer)
+    if isinstance(index, tuple):
+        index = tuple(_check_index(i, "unit") for i in index)
+        label = "_".join(str(i) for i in index)
+    else:
+        index = _check_index(index, "unit")
+        label = str(index)
+    return Objective({(UNIT, layer, index): 1.0}, f"{layer}/unit_{label}")
+
+
+def group(layer, weights):
+    """Maximise a weighted group of channels of a hidden layer (section 5.3).
+
+    Args:
+        layer: String, the layer name.
+        weights: A sequence of channel indices (weight 1 each) or a dict
+            mapping channel index to weight.
+
+    Returns:
+        An `Objective` named like `{layer}/group_1+4+9`.
+    """
+    layer = _check_layer(layer)
+    if not isinstance(weights, dict):
+        weights = {index: 1.0 for index in weights}
+    if not weights:
+        raise ValueError(f"`weights` must name at least one channel. Received: weights={weights}")
+    terms = {(CHANNEL, layer, _check_index(i, "channel")): w for i, w in weights.items()}
+    parts = [
+        str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items()
+    ]
+    return Objective(terms, f"{layer}/group_" + "+".join(parts))
+
+
+def as_objective(target):
+    """Turn a target into an `Objective`: an int means that class.
+
+    Raises:
+        TypeError: if `target` is neither an int nor an `Objective`.
+    """
+    if isinstance(target, Objective):
+        return target
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+        return class_(target)
+    raise TypeError(
+        "A target must be a class index (int) or a keras_featviz objective. "
+        f"Received: target={target!r}"
+    )

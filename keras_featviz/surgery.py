@@ -1,0 +1,234 @@
+"""Classifier surgery: a frozen copy of the user's classifier that reads logits.
+
+`ClassifierProbe` re-traces a Sequential or functional classifier layer by
+layer with fresh copies of its layers (weights copied, never shared), inlining
+models nested inside it (a `keras.applications` base inside a
+transfer-learning model, say). The copy outputs the class logits, the softmax
+(or sigmoid) head removed whether it is a layer's `activation` or a separate
+`Activation`/`Softmax` layer, and the outputs of the hidden layers named by
+the objectives. The user's model, its weights and its trainable flags are
+never changed.
+"""
+
+import difflib
+
+import keras
+
+_SQUASHING = ("softmax", "sigmoid", "log_softmax")
+
+
+def _is_graph_model(layer):
+    return isinstance(layer, keras.Sequential) or (
+        isinstance(layer, keras.Model) and hasattr(layer, "_run_through_graph")
+    )
+
+
+def _activation_name(layer):
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return None
+    try:
+        return keras.activations.serialize(activation)
+    except Exception:
+        return getattr(activation, "__name__", None)
+
+
+def _squashing_kind(layer):
+    """How the layer squashes its output: `"layer"`, `"activation"` or `None`."""
+    if isinstance(layer, keras.layers.Softmax):
+        return "layer"
+    name = _activation_name(layer)
+    if name not in _SQUASHING:
+        return None
+    return "layer" if isinstance(layer, keras.layers.Activation) else "activation"
+
+
+def all_layer_names(model):
+    """Names of all layers of `model`, nested models included, in order."""
+    names = []
+    for layer in model.layers:
+        names.append(layer.name)
+        if _is_graph_model(layer):
+            names.extend(all_layer_names(layer))
+    return names
+
+
+def unknown_layer_error(name, model):
+    """A `ValueError` for a layer name not in `model`, listing close names."""
+    names = all_layer_names(model)
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+    hint = f" Close names: {close}." if close else f" Layers: {names[:30]}."
+    return ValueError(
+        f"No layer named {name!r} in the classifier {model.name!r}.{hint} "
+        f"Received: layer={name!r}"
+    )
+
+
+def image_input_shape(model):
+    """The `(height, width, channels)` input of an image classifier.
+
+    Raises:
+        ValueError: if the model is not built, has several inputs, or its
+            input is not an image of known size.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"The classifier must be a keras.Model. Received: classifier={model!r}"
+        )
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ValueError(
+            "The classifier must be built with a known input shape (give its "
+            "first layer an `keras.Input`). Received: classifier="
+            f"{model.name!r} with no defined input"
+        )
+    if len(inputs) != 1:
+        raise ValueError(
+            "The classifier must have a single image input. Received: "
+            f"{len(inputs)} inputs {[tuple(i.shape) for i in inputs]}"
+        )
+    shape = tuple(inputs[0].shape[1:])
+    if len(shape) != 3 or any(d is None for d in shape):
+        raise ValueError(
+            "The classifier's input must be an image of known size, "
+            "(height, width, channels). Received: input_shape="
+            f"{tuple(inputs[0].shape)}"
+        )
+    return shape
+
+
+def _fresh_copy(layer, config_changes=None):
+    """A new layer object configured as `layer` (weights set later)."""
+    if isinstance(layer, keras.layers.Lambda):
+        # Its function is already in memory, not read from a file: reuse it
+        # rather than deserialise bytecode (refused in safe mode).
+        return keras.layers.Lambda(
+            layer.function, arguments=layer.arguments, name=layer.name, dtype=layer.dtype_policy
+        )
+    config = layer.get_config()
+    config.update(config_changes or {})
+    return layer.__class__.from_config(config)
+
+
+class _Tracer:
+    """Re-runs a model's graph on new tensors with fresh layer copies."""
+
+    def __init__(self):
+        self.copies = {}  # id(original layer) -> (original, copy)
+        self.outputs = {}  # layer name -> first output tensor
+        self.producers = {}  # id(output tensor) -> (original layer, args, kwargs)
+
+    def copy_of(self, layer, config_changes=None):
+        key = (id(layer), tuple(sorted((config_changes or {}).items())))
+        if key not in self.copies:
+            self.copies[key] = (layer, _fresh_copy(layer, config_changes))
+        return self.copies[key][1]
+
+    def trace(self, model, inputs):
+        if isinstance(model, keras.Sequential):
+            x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            for layer in model.layers:
+                x = self.apply(layer, x)
+            return x
+        # The graph runner that `keras.models.clone_model` uses, called
+        # directly: building a throwaway Functional on intermediate tensors
+        # would clone (and disconnect) its outputs.
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]
+        outputs = model._run_through_graph(
+            inputs, operation_fn=lambda layer: layer, call_fn=self.apply
+        )
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]
+        return outputs
+
+    def apply(self, layer, *args, **kwargs):
+        if _is_graph_model(layer):
+            out = self.trace(layer, args[0] if len(args) == 1 else list(args))
+        else:
+            out = self.copy_of(layer)(*args, **kwargs)
+            self.producers[id(out)] = (layer, args, kwargs)
+        self.outputs.setdefault(layer.name, out)
+        return out
+
+    def logits(self, output):
+        """The logits behind `output` and the squashing removed, or `None`."""
+        layer, args, kwargs = self.producers[id(output)]
+        kind = _squashing_kind(layer)
+        squashing = "softmax" if isinstance(layer, keras.layers.Softmax) else _activation_name(layer)
+        if kind == "layer":
+            return args[0], squashing
+        if kind == "activation":
+            linear = self.copy_of(layer, {"activation": "linear"})
+            return linear(*args, **kwargs), squashing
+        return output, None
+
+    def copy_weights(self):
+        for original, copy in self.copies.values():
+            copy.set_weights(original.get_weights())
+
+
+class ClassifierProbe:
+    """A frozen copy of a classifier that outputs logits and hidden layers.
+
+    Args:
+        classifier: A built Sequential or functional `keras.Model` with one
+            image input and one class output.
+        layers: Names of hidden layers whose outputs are needed, nested
+            models included. Defaults to `()`.
+
+    Attributes:
+        model: The frozen copy, a `keras.Model` from an image to a dict with
+            `"logits"` and one entry per layer name.
+        num_classes: Int, the number of class outputs.
+        squashing: The removed head (`"softmax"`, `"sigmoid"`,
+            `"log_softmax"`) or `None` if the classifier outputs logits.
+        input_shape: The `(height, width, channels)` of the classifier.
+        output_shapes: Dict, layer name to output shape (batch excluded).
+
+    Raises:
+        ValueError: if the classifier is not an image classifier with one
+            output, or a layer name is unknown (close names are listed).
+    """
+
+    def __init__(self, classifier, layers=()):
+        self.input_shape = image_input_shape(classifier)
+        self.classifier = classifier
+        tracer = _Tracer()
+        inputs = keras.Input(self.input_shape, name="image")
+        output = tracer.trace(classifier, inputs)
+        if isinstance(output, list):
+            raise ValueError(
+                "The classifier must have a single class output. Received: "
+                f"{len(output)} outputs"
+            )
+        logits, self.squashing = tracer.logits(output)
+        outputs = {"logits": logits}
+        for name in layers:
+            if name not in tracer.outputs:
+                raise unknown_layer_error(name, classifier)
+            outputs[name] = tracer.outputs[name]
+        if len(outputs["logits"].shape) != 2:
+            raise ValueError(
+                "The classifier's output must be a vector of class scores, "
+                "(batch, classes). Received: output_shape="
+                f"{tuple(outputs['logits'].shape)}"
+            )
+        self.model = keras.Model(inputs, outputs, name=f"{classifier.name}_probe")
+        self._tracer = tracer
+        self.sync_weights()
+        self.model.trainable = False
+        self.num_classes = int(outputs["logits"].shape[-1])
+        self.output_shapes = {
+            name: tuple(outputs[name].shape[1:]) for name in layers
+        }
+
+    def sync_weights(self):
+        """Copy the classifier's current weights into the probe (cheap).
+
+        The callbacks call this each epoch so the probe follows training.
+        """
+        self._tracer.copy_weights()

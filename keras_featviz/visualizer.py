@@ -1,0 +1,476 @@
+"""The loop: optimise the coupled network for each target, with Keras' `fit`.
+
+`FeatureVisualizer` takes the user's classifier, builds a frozen probe of it
+once, couples a generator to it and trains with `fit`, so users see Keras'
+progress bar and can pass Keras callbacks. In pretrained (latent) mode all
+targets of a chunk train together, one row of `alpha` each; a generator
+whose weights train (scratch mode) runs one target at a time through the
+same compiled model, its weights and optimizer reset in between.
+"""
+
+import numbers
+import os
+
+import numpy as np
+
+import keras
+
+from keras_featviz import generators, preprocessing
+from keras_featviz.coupled import CoupledModel, ReadoutPlan
+from keras_featviz.objectives import as_objective
+from keras_featviz.results import Visualization
+from keras_featviz.surgery import ClassifierProbe
+
+MODES = ("scratch", "pretrained")
+DEFAULT_STEPS = 300
+DEFAULT_BATCH_SIZE = 64
+
+
+def default_penalty(num_classes):
+    """Eq. 2's lambda by default: `min(1, 10 / num_classes)`.
+
+    The paper's code used 0.01 for VGG16's 1,000 classes: a total weight of
+    about 10 on the other classes. Keeping that total while capping each
+    class at the target's own weight gives 0.01 at 1,000 classes, 0.1 at
+    100 and 1 for 10 classes or fewer.
+    """
+    return min(1.0, 10.0 / max(num_classes, 1))
+
+
+def paper_optimizer(latent):
+    """Table 1's optimizer: SGD (pretrained) or AdaMax (scratch)."""
+    if latent:
+        return keras.optimizers.SGD(learning_rate=0.01, momentum=0.1, nesterov=True)
+    return keras.optimizers.Adamax(
+        learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    )
+
+
+def default_optimizer(latent):
+    """AdaMax 0.002 (Table 1) in scratch mode; Adam 0.05 on the latent vector.
+
+    Table 1's SGD (lr 0.01) moves `alpha` by steps tied to the gradient's
+    scale, which depends on the decoder; on small decoders it left targets
+    unreached where Adam, whose steps are per coordinate, reached them in
+    the same number of steps. `optimizer="paper"` restores Table 1.
+    """
+    if latent:
+        return keras.optimizers.Adam(learning_rate=0.05)
+    return paper_optimizer(latent)
+
+
+class _RepeatedBatch(keras.utils.PyDataset):
+    """The same `(f0, targets)` batch, `steps` times: one epoch of `fit`."""
+
+    def __init__(self, x, y, steps):
+        super().__init__()
+        self.x, self.y, self.steps = x, y, steps
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        return self.x, self.y
+
+
+class _StopOnNonFinite(keras.callbacks.Callback):
+    def __init__(self, names):
+        super().__init__()
+        self.names = names
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = float((logs or {}).get("loss", 0.0))
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"The visualization loss became non-finite at step {batch + 1} "
+                f"for targets {self.names}: lower the learning rate or the "
+                f"penalty, or check the classifier. Received: loss={loss}"
+            )
+
+
+def _copy_model(model):
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def load_decoder(decoder):
+    """A decoder `keras.Model` from a path, an autoencoder or a model.
+
+    Raises:
+        FileNotFoundError: if the path does not exist.
+        ValueError: if the file cannot be read as a Keras model, or holds no
+            vector-to-image model.
+    """
+    from keras_featviz.autoencoder import DenoisingAutoencoder
+
+    if isinstance(decoder, (str, os.PathLike)):
+        path = os.fspath(decoder)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No decoder file at {path!r}. Received: decoder={path!r}")
+        try:
+            decoder = keras.saving.load_model(path, compile=False)
+        except Exception as error:
+            raise ValueError(
+                f"Could not read the decoder file {path!r} as a Keras model "
+                f"({type(error).__name__}: {error}). Received: decoder={path!r}"
+            ) from error
+    if isinstance(decoder, DenoisingAutoencoder):
+        decoder = decoder.decoder
+    if not isinstance(decoder, keras.Model):
+        raise ValueError(
+            "`decoder` must be a path to a `.keras` file, a "
+            "DenoisingAutoencoder or a keras.Model mapping a vector to an "
+            f"image. Received: decoder={decoder!r}"
+        )
+    if len(decoder.input_shape) != 2:
+        raise ValueError(
+            "The decoder must map a vector (batch, features) to an image. "
+            f"Received: decoder input_shape={decoder.input_shape}"
+        )
+    return decoder
+
+
+class FeatureVisualizer:
+    """Images that a Keras classifier responds to most, made by a generator.
+
+    A generator network is coupled to a frozen copy of the classifier whose
+    softmax is replaced by ReLU, and trained by backpropagation to maximise
+    each target (Despraz et al., Eq. 2): a class, several classes, a channel
+    or unit of a hidden layer, or any weighted sum of those.
+
+    Args:
+        classifier: A Sequential or functional `keras.Model` with one image
+            input `(h, w, c)` and one class output; never modified.
+        generator: `"scratch"` (section 4.1: the generator trains from
+            random weights), `"pretrained"` (section 4.2: a frozen decoder,
+            only its input scale `alpha` trains) or a `keras.Model` mapping a
+            vector to an image (shown as `127.5 * (1 + tanh(g))`) (its weights train if any
+            are trainable; if all are frozen only `alpha` does). Defaults to
+            `"scratch"`.
+        decoder: With `"pretrained"`: a `.keras` path, a
+            `DenoisingAutoencoder` or its decoder model. Defaults to `None`.
+        preprocess: Applied to RGB 0-255 images before the classifier; see
+            `keras_featviz.preprocessing`. Defaults to `None` (pixels as
+            they are).
+        penalty: Float >= 0, Eq. 2's lambda on each other class; `None` for
+            `min(1, 10 / classes)`. Defaults to `None`.
+        seed: Int or `None`, makes runs repeatable on one machine. Defaults
+            to `None`.
+        width: Float, filter multiplier of the scratch generator (`1` is the
+            paper's). Defaults to `1.0`.
+        batch_size: Int, targets trained together in pretrained mode.
+            Defaults to `64`.
+        optimizer: A Keras optimizer (copied for each compiled model),
+            `"paper"` for Table 1's (AdaMax 0.002 scratch, SGD 0.01 Nesterov
+            pretrained), or `None` for Table 1's in scratch mode and Adam
+            0.05 in pretrained mode (see `default_optimizer`). Defaults to
+            `None`.
+        class_names: Optional list of class names for labels. Defaults to
+            `None`.
+
+    Example:
+
+    ```python
+    visualizer = keras_featviz.FeatureVisualizer(model, preprocess="unit")
+    result = visualizer.visualize([0, 1, 2], steps=200)
+    result.save("featviz")
+    ```
+
+    Raises:
+        ValueError: for an unknown generator mode, a negative penalty, a
+            classifier that is not an image classifier, a generator whose
+            output does not fit the classifier input, or a bad decoder.
+        FileNotFoundError: for a missing decoder file.
+    """
+
+    def __init__(
+        self,
+        classifier,
+        generator="scratch",
+        decoder=None,
+        preprocess=None,
+        penalty=None,
+        seed=None,
+        width=1.0,
+        batch_size=DEFAULT_BATCH_SIZE,
+        optimizer=None,
+        class_names=None,
+    ):
+        self.probe = ClassifierProbe(classifier)
+        self.classifier = classifier
+        self.image_shape = self.probe.input_shape
+        self._mode = self._check_mode(generator, decoder)
+        if penalty is None:
+            penalty = default_penalty(self.probe.num_classes)
+        if not isinstance(penalty, numbers.Real) or penalty < 0:
+            raise ValueError(f"`penalty` must be a number >= 0. Received: penalty={penalty}")
+        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be an integer >= 1. Received: batch_size={batch_size}")
+        if optimizer is not None and optimizer != "paper" and not isinstance(
+            optimizer, keras.optimizers.Optimizer
+        ):
+            raise ValueError(
+                "`optimizer` must be a keras optimizer, 'paper' or None. "
+                f"Received: optimizer={optimizer!r}"
+            )
+        if class_names is not None and len(class_names) != self.probe.num_classes:
+            raise ValueError(
+                f"`class_names` must name all {self.probe.num_classes} classes. "
+                f"Received: {len(class_names)} class_names"
+            )
+        self.penalty = float(penalty)
+        self.seed = seed
+        self.width = width
+        self.batch_size = int(batch_size)
+        self.class_names = list(class_names) if class_names is not None else None
+        self._optimizer = optimizer
+        self._preprocess = preprocessing.get(preprocess, self.image_shape[-1])
+        self._generator_source = self._make_generator_source(generator, decoder)
+        self._probes = {(): self.probe}
+        self._coupled = {}
+        self._warm = {}
+
+    @staticmethod
+    def _check_mode(generator, decoder):
+        if isinstance(generator, keras.Model):
+            return "model"
+        if generator not in MODES:
+            raise ValueError(
+                f"`generator` must be one of {list(MODES)} or a keras.Model. "
+                f"Received: generator={generator!r}"
+            )
+        if generator == "pretrained" and decoder is None:
+            raise ValueError(
+                "generator='pretrained' needs a `decoder`: a `.keras` file, a "
+                "DenoisingAutoencoder or a decoder model. Received: decoder=None"
+            )
+        if generator == "scratch" and decoder is not None:
+            raise ValueError(
+                "`decoder` is used only with generator='pretrained'. Received: "
+                f"generator='scratch' and decoder={decoder!r}"
+            )
+        return generator
+
+    def _make_generator_source(self, generator, decoder):
+        """Check the generator once; return a factory of fresh generators."""
+        if self._mode == "scratch":
+            if not isinstance(self.width, numbers.Real) or not self.width > 0:
+                raise ValueError(f"`width` must be a number > 0. Received: width={self.width}")
+            self.latent = False
+            return lambda rows: generators.scratch_generator(
+                self.image_shape, self.width, rows=rows, seed=self.seed
+            )
+        source = load_decoder(decoder) if self._mode == "pretrained" else generator
+        self._check_output(source)
+        self.latent = self._mode == "pretrained" or not source.trainable_weights
+        if self.latent:
+            return lambda rows: generators.latent_generator(
+                _copy_model(source), rows=rows, seed=self.seed
+            )
+        return lambda rows: self._trainable_user_generator(source, rows)
+
+    def _trainable_user_generator(self, source, rows):
+        from keras_featviz.layers import FeatureVector
+
+        f0 = keras.Input(source.input_shape[1:], name="f0")
+        x = FeatureVector(rows=rows, seed=self.seed, name="feature_vector", dtype="float32")(f0)
+        return keras.Model(f0, _copy_model(source)(x), name="generator")
+
+    def _check_output(self, model):
+        shape = tuple(model.output_shape[1:])
+        if shape != tuple(self.image_shape):
+            raise ValueError(
+                "The generator's output must fit the classifier's input "
+                f"{tuple(self.image_shape)}. Received: generator output_shape={shape}"
+            )
+
+    # -- building -----------------------------------------------------------
+
+    def _probe_for(self, layers):
+        key = tuple(sorted(layers))
+        if key not in self._probes:
+            self._probes[key] = ClassifierProbe(self.classifier, key)
+        return self._probes[key]
+
+    def _new_optimizer(self):
+        if self._optimizer is None:
+            return default_optimizer(self.latent)
+        if self._optimizer == "paper":
+            return paper_optimizer(self.latent)
+        return self._optimizer.__class__.from_config(self._optimizer.get_config())
+
+    def _coupled_model(self, probe, plan, rows):
+        key = (plan.key, rows)
+        if key not in self._coupled:
+            generator = self._generator_source(rows)
+            model = CoupledModel(
+                generator, probe.model, plan, self._preprocess, self.penalty,
+                name="coupled",
+            )
+            model.compile(optimizer=self._new_optimizer())
+            f0 = np.ones((rows, generator.input_shape[-1]), "float32")
+            model(f0)
+            model.optimizer.build(model.trainable_variables)
+            self._coupled[key] = _Session(model, f0, self.latent)
+        session = self._coupled[key]
+        session.model.plan = plan
+        return session
+
+    def sync_weights(self):
+        """Copy the classifier's current weights into every probe.
+
+        Call this when the classifier has trained since the visualizer was
+        made (the training callbacks do, each epoch).
+        """
+        for probe in self._probes.values():
+            probe.sync_weights()
+
+    # -- running ------------------------------------------------------------
+
+    def visualize(self, targets, steps=None, verbose="auto", callbacks=None, warm_start=False):
+        """Optimise an image for each target.
+
+        Args:
+            targets: A target or a list of them: an int (that class) or an
+                objective from `keras_featviz.objectives`.
+            steps: Int > 0, optimisation steps per target; `None` for 300.
+                Defaults to `None`.
+            verbose: As in `fit`: `"auto"`, 0, 1 or 2. Defaults to `"auto"`.
+            callbacks: List of `keras.callbacks.Callback` passed to `fit`.
+                Defaults to `None`.
+            warm_start: Bool, continue from the generator state that the
+                previous call reached for the same targets (the training
+                callbacks use it each epoch). Defaults to `False`.
+
+        Returns:
+            A `Visualization`.
+
+        Raises:
+            ValueError: for a bad target (class, layer, channel or unit out
+                of range) or `steps`, before any optimisation.
+            FloatingPointError: if the loss or the images become non-finite.
+        """
+        objectives = self._objectives(targets)
+        steps = self._check_steps(steps)
+        callbacks = list(callbacks or [])
+        layers = sorted({layer for o in objectives for layer in o.layers})
+        probe = self._probe_for(layers)
+        plan = ReadoutPlan(objectives, probe)
+        rows = min(self.batch_size, len(objectives)) if self.latent else 1
+        session = self._coupled_model(probe, plan, rows)
+        parts = []
+        for start in range(0, len(objectives), rows):
+            chunk = list(range(start, min(start + rows, len(objectives))))
+            names = [objectives[i].name for i in chunk]
+            if verbose and not self.latent and len(objectives) > 1:
+                print(f"Target {start + 1}/{len(objectives)}: {names[0]}")
+            session.restore([objectives[i] for i in chunk], warm_start, self._warm)
+            y = session.targets(plan, chunk)
+            session.model.fit(
+                _RepeatedBatch(session.f0, y, steps),
+                epochs=1,
+                verbose=verbose,
+                callbacks=callbacks + [_StopOnNonFinite(names)],
+            )
+            session.remember([objectives[i] for i in chunk], self._warm)
+            parts.append(session.outputs(y, len(chunk), names))
+        return self._result(objectives, parts)
+
+    def _objectives(self, targets):
+        if isinstance(targets, (list, tuple, range, np.ndarray)):
+            targets = list(targets)
+        else:
+            targets = [targets]
+        if not targets:
+            raise ValueError("`targets` must name at least one target. Received: targets=[]")
+        return [as_objective(t) for t in targets]
+
+    @staticmethod
+    def _check_steps(steps):
+        if steps is None:
+            return DEFAULT_STEPS
+        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps <= 0:
+            raise ValueError(f"`steps` must be an integer > 0. Received: steps={steps}")
+        return int(steps)
+
+    def _label(self, objective):
+        target = objective.target_class
+        if target is not None and self.class_names is not None:
+            return str(self.class_names[target])
+        return objective.name
+
+    def _result(self, objectives, parts):
+        images, activations, logits = (np.concatenate(p) for p in zip(*parts))
+        if self.probe.squashing == "sigmoid":
+            probabilities = 1.0 / (1.0 + np.exp(-logits))
+        else:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        return Visualization(
+            images=images,
+            activations=activations,
+            probabilities=probabilities,
+            names=[o.name for o in objectives],
+            labels=[self._label(o) for o in objectives],
+            target_classes=[
+                -1 if o.target_class is None else o.target_class for o in objectives
+            ],
+        )
+
+
+class _Session:
+    """A compiled coupled model, its initial state, and how to reset it."""
+
+    def __init__(self, model, f0, latent):
+        self.model = model
+        self.f0 = f0
+        self.rows = f0.shape[0]
+        self.latent = latent
+        self.initial = [v.numpy() for v in model.trainable_variables]
+        self.initial_optimizer = [v.numpy() for v in model.optimizer.variables]
+
+    def restore(self, objectives, warm_start, memory):
+        states = [memory.get(o) if warm_start else None for o in objectives]
+        variables = self.model.trainable_variables
+        if self.latent:
+            # One alpha variable, one row per target.
+            (alpha,) = variables
+            value = np.array(self.initial[0])
+            for row, state in enumerate(states):
+                if state is not None:
+                    value[row] = state
+            alpha.assign(value)
+        else:
+            state = states[0]
+            for variable, value in zip(variables, state or self.initial):
+                variable.assign(value)
+        for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):
+            variable.assign(value)
+
+    def remember(self, objectives, memory):
+        variables = [v.numpy() for v in self.model.trainable_variables]
+        if self.latent:
+            for row, objective in enumerate(objectives):
+                memory[objective] = variables[0][row]
+        else:
+            memory[objectives[0]] = variables
+
+    def targets(self, plan, chunk):
+        weights = np.zeros((self.rows, plan.width), "float32")
+        others = np.zeros((self.rows, plan.num_classes), "float32")
+        weights[: len(chunk)] = plan.weights[chunk]
+        others[: len(chunk)] = plan.others[chunk]
+        return {"weights": weights, "others": others}
+
+    def outputs(self, y, count, names):
+        y_pred = self.model(self.f0, training=False)
+        images = keras.ops.convert_to_numpy(y_pred["pixels"])[:count]
+        logits = keras.ops.convert_to_numpy(y_pred["logits"])[:count]
+        activations = keras.ops.convert_to_numpy(self.model.activations(y, y_pred))[:count]
+        if not (np.isfinite(images).all() and np.isfinite(logits).all()):
+            raise FloatingPointError(
+                f"The generated images or their logits are non-finite for "
+                f"targets {names}. Received: non-finite values"
+            )
+        return np.round(images).astype("uint8"), activations, logits

@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny classifiers trained in seconds on synthetic images."""
+
+import numpy as np
+import pytest
+
+import keras
+
+SIZE = 16
+COLOURS = np.array([[230, 40, 40], [40, 220, 60], [50, 70, 240]], "float32")
+
+
+def colour_patches(count, seed=0, size=SIZE):
+    """Class k: a patch of colour k at a random place on black, with noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % len(COLOURS)
+    images = rng.normal(0, 8, (count, size, size, 3)).astype("float32")
+    for image, label in zip(images, labels):
+        side = rng.integers(size // 3, size // 2 + 1)
+        top, left = rng.integers(0, size - side, 2)
+        image[top : top + side, left : left + side] += COLOURS[label]
+    return np.clip(images, 0, 255).astype("uint8"), labels
+
+
+def tiny_classifier(input_shape=(SIZE, SIZE, 3), classes=3, name="tiny_cnn"):
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.Conv2D(8, 3, activation="relu", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(classes, activation="softmax", name="predictions"),
+        ],
+        name=name,
+    )
+
+
+def train(model, images, labels, epochs=8):
+    keras.utils.set_random_seed(0)
+    model.compile(keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(images, labels, epochs=epochs, batch_size=32, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="session")
+def patches():
+    return colour_patches(600)
+
+
+@pytest.fixture(scope="session")
+def trained_classifier(patches):
+    model = train(tiny_classifier(), *patches)
+    accuracy = model.evaluate(*colour_patches(150, seed=1), verbose=0)[1]
+    assert accuracy > 0.95, f"the fixture classifier did not learn: {accuracy}"
+    return model

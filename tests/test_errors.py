@@ -1,0 +1,86 @@
+"""Bad input gets a clear error naming the bad value, before any optimisation."""
+
+import re
+
+import numpy as np
+import pytest
+
+import keras
+import keras_featviz
+from keras_featviz import objectives
+from conftest import SIZE, tiny_classifier
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_classifier()
+
+
+@pytest.fixture(scope="module")
+def visualizer(model):
+    return keras_featviz.FeatureVisualizer(model, width=0.25)
+
+
+@pytest.mark.parametrize(
+    "target, error, message",
+    [
+        (3, ValueError, "Class index out of range: the classifier has 3 classes (0 to 2). Received: class=3"),
+        (objectives.channel("conv", 8), ValueError, "Channel index out of range: layer 'conv' has 8 channels (0 to 7). Received: channel=8"),
+        (objectives.unit("conv", (14, 0, 0)), ValueError, "Unit index out of range: layer 'conv' has output shape (14, 14, 8). Received: unit=(14, 0, 0)"),
+        ("cat", TypeError, "A target must be a class index (int) or a keras_featviz objective. Received: target='cat'"),
+        (-1, ValueError, "A class index must be an integer >= 0. Received: class=-1"),
+    ],
+)
+def test_bad_targets(visualizer, target, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        visualizer.visualize([0, target], steps=1000, verbose=0)
+
+
+def test_unknown_layer_lists_close_names(visualizer):
+    with pytest.raises(ValueError, match=re.escape("No layer named 'cnv' in the classifier 'tiny_cnn'. Close names: ['conv']")):
+        visualizer.visualize(objectives.channel("cnv", 0), steps=1000, verbose=0)
+
+
+@pytest.mark.parametrize("steps", [0, -5, 2.5])
+def test_bad_steps(visualizer, steps):
+    with pytest.raises(ValueError, match=re.escape(f"`steps` must be an integer > 0. Received: steps={steps}")):
+        visualizer.visualize(0, steps=steps, verbose=0)
+
+
+def test_bad_constructor_arguments(model, tmp_path):
+    with pytest.raises(ValueError, match=re.escape("`penalty` must be a number >= 0. Received: penalty=-0.5")):
+        keras_featviz.FeatureVisualizer(model, penalty=-0.5)
+    with pytest.raises(ValueError, match=re.escape("`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'")):
+        keras_featviz.FeatureVisualizer(model, generator="gan")
+    with pytest.raises(ValueError, match="needs a `decoder`"):
+        keras_featviz.FeatureVisualizer(model, generator="pretrained")
+    missing = str(tmp_path / "missing.keras")
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No decoder file at {missing!r}")):
+        keras_featviz.FeatureVisualizer(model, generator="pretrained", decoder=missing)
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"not a keras archive")
+    with pytest.raises(ValueError, match=re.escape(f"Could not read the decoder file {str(corrupt)!r}")):
+        keras_featviz.FeatureVisualizer(model, generator="pretrained", decoder=str(corrupt))
+
+
+def test_classifier_that_is_not_an_image_classifier():
+    dense = keras.Sequential([keras.Input((10,)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match=re.escape("The classifier's input must be an image of known size, (height, width, channels). Received: input_shape=(None, 10)")):
+        keras_featviz.FeatureVisualizer(dense)
+
+
+def test_generator_output_must_fit_classifier(model):
+    inputs = keras.Input((8,))
+    wrong = keras.Model(inputs, keras.layers.Reshape((2, 2, 2))(inputs))
+    with pytest.raises(ValueError, match=re.escape("The generator's output must fit the classifier's input (16, 16, 3). Received: generator output_shape=(2, 2, 2)")):
+        keras_featviz.FeatureVisualizer(model, generator=wrong)
+
+
+def test_non_finite_loss_stops_with_a_clear_error():
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.Conv2D(2, 3)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Lambda(lambda t: t * np.inf)(x)
+    broken = keras.Model(inputs, keras.layers.Dense(2)(x))
+    with pytest.raises(FloatingPointError, match="The visualization loss became non-finite at step 1"):
+        keras_featviz.FeatureVisualizer(broken, width=0.25).visualize([0], steps=5, verbose=0)

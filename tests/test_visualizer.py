@@ -1,0 +1,153 @@
+"""FeatureVisualizer end to end on a tiny classifier trained in the session."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+import keras
+import keras_featviz
+from keras_featviz import objectives
+from conftest import SIZE, colour_patches, tiny_classifier, train
+
+
+def weights_digest(model):
+    digest = hashlib.sha256()
+    for w in model.get_weights():
+        digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def decoder_path(tmp_path_factory, patches):
+    keras.utils.set_random_seed(0)
+    dae = keras_featviz.DenoisingAutoencoder((SIZE, SIZE, 3), width=0.25, seed=0)
+    dae.fit_images(patches[0], epochs=25, batch_size=32, validation_split=0, verbose=0)
+    path = str(tmp_path_factory.mktemp("dae") / "dae.keras")
+    dae.save(path)
+    return path
+
+
+def test_scratch_every_class_rises_above_its_start_and_every_other(trained_classifier):
+    start = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1).visualize(
+        [0, 1, 2], steps=1, verbose=0)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1)
+    result = visualizer.visualize([0, 1, 2], steps=60, verbose=0)
+    assert result.images.shape == (3, SIZE, SIZE, 3) and result.images.dtype == np.uint8
+    assert np.all(result.activations > start.activations)
+    np.testing.assert_array_equal(result.predicted_classes, [0, 1, 2])
+    assert result.success_rate == 1.0
+
+
+def test_pretrained_puts_every_class_first(trained_classifier, decoder_path):
+    targets = [0, 1, 2]
+    start = keras_featviz.FeatureVisualizer(
+        trained_classifier, "pretrained", decoder=decoder_path, seed=1).visualize(targets, steps=1, verbose=0)
+    result = keras_featviz.FeatureVisualizer(
+        trained_classifier, "pretrained", decoder=decoder_path, seed=1).visualize(targets, steps=150, verbose=0)
+    np.testing.assert_array_equal(result.predicted_classes, targets)
+    rows = np.arange(3)
+    assert np.all(result.probabilities[rows, targets] > start.probabilities[rows, targets])
+
+
+def test_user_model_is_unchanged_to_the_byte(trained_classifier):
+    flags = [layer.trainable for layer in trained_classifier.layers]
+    digest = weights_digest(trained_classifier)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    visualizer.visualize([0, objectives.channel("conv", 1)], steps=3, verbose=0)
+    assert weights_digest(trained_classifier) == digest
+    assert [layer.trainable for layer in trained_classifier.layers] == flags
+    user_layers = {id(layer) for layer in trained_classifier.layers}
+    for session in visualizer._coupled.values():
+        assert not user_layers & {id(layer) for layer in session.model.probe.layers}
+
+
+def test_seeded_runs_repeat(trained_classifier):
+    def run():
+        visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=7)
+        return visualizer.visualize([0, 2], steps=5, verbose=0).images
+
+    np.testing.assert_array_equal(run(), run())
+
+
+def test_channel_unit_and_group_objectives_rise(trained_classifier):
+    targets = [
+        objectives.channel("conv", 4),
+        objectives.unit("conv", (5, 5, 2)),
+        objectives.group("conv", {0: 1.0, 4: 0.5}),
+    ]
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    start = visualizer.visualize(targets, steps=1, verbose=0).activations
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    result = visualizer.visualize(targets, steps=40, verbose=0)
+    assert result.names == ["conv/channel_4", "conv/unit_5_5_2", "conv/group_0+0.5*4"]
+    assert np.all(result.activations > start)
+    np.testing.assert_array_equal(result.target_classes, [-1, -1, -1])
+
+
+def test_compound_of_two_classes_raises_both(trained_classifier, decoder_path):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "pretrained", decoder=decoder_path, seed=0)
+    result = visualizer.visualize(objectives.classes([0, 2]), steps=150, verbose=0)
+    probabilities = result.probabilities[0]
+    assert probabilities[0] + probabilities[2] > 0.9
+
+
+def test_pretrained_trains_only_alpha_and_batches_targets(trained_classifier, decoder_path):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "pretrained", decoder=decoder_path, batch_size=2)
+    result = visualizer.visualize([0, 1, 2], steps=2, verbose=0)
+    assert len(result) == 3
+    (session,) = visualizer._coupled.values()
+    (alpha,) = session.model.trainable_variables
+    assert alpha.shape == (2, keras_featviz.generators.feature_size((SIZE, SIZE, 3)))
+
+
+def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, class_names=["red", "green", "blue"])
+    result = visualizer.visualize([0, objectives.channel("conv", 1)], steps=2, verbose=0)
+    assert result.labels == ["red", "conv/channel_1"]
+    paths = result.save(tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["000_class_0.png", "001_conv-channel_1.png", "grid.png"]
+    assert len(paths) == 3
+    from PIL import Image
+
+    assert Image.open(tmp_path / "000_class_0.png").size == (SIZE, SIZE)
+    assert result.grid().size[0] >= 2 * SIZE
+
+
+def test_model_forms_users_have(tmp_path, patches):
+    images, labels = patches
+    # Transfer learning: a functional base nested in a Sequential head.
+    base_in = keras.Input((SIZE, SIZE, 3))
+    base = keras.Model(base_in, keras.layers.Conv2D(6, 3, activation="relu", name="base_conv")(base_in), name="base")
+    nested = keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Rescaling(1 / 255.0), base,
+                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3), keras.layers.Softmax()])
+    train(nested, images, labels, epochs=3)
+    path = tmp_path / "nested.keras"
+    nested.save(path)
+    reloaded = keras.saving.load_model(path)
+    result = keras_featviz.FeatureVisualizer(reloaded, width=0.25).visualize(
+        [1, objectives.channel("base_conv", 0)], steps=2, verbose=0)
+    assert result.images.shape == (2, SIZE, SIZE, 3)
+    # Grayscale, non-square.
+    gray = tiny_classifier((12, 20, 1), classes=2)
+    result = keras_featviz.FeatureVisualizer(gray, width=0.25).visualize([0, 1], steps=2, verbose=0)
+    assert result.images.shape == (2, 12, 20, 1)
+    assert result.probabilities.shape == (2, 2)
+
+
+def test_mixed_float16_classifier(patches):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = tiny_classifier()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    result = keras_featviz.FeatureVisualizer(model, width=0.25).visualize([0], steps=3, verbose=0)
+    assert result.images.dtype == np.uint8 and np.isfinite(result.activations).all()
+
+
+def test_keras_callbacks_and_progress_metric(trained_classifier):
+    history = keras.callbacks.History()
+    keras_featviz.FeatureVisualizer(trained_classifier, width=0.25).visualize(
+        [0], steps=4, verbose=0, callbacks=[history])
+    assert set(history.history) == {"loss", "activation"}
