@@ -114,7 +114,7 @@ class DenoisingAutoencoder(keras.Model):
         # uses, so the decoder's images are shown as they were learnt.
         loss = ops.mean(ops.square((to_pixels(y_pred) - ops.cast(x, "float32")) / 127.5))
         if self.losses:
-            loss = loss + ops.sum(self.losses)
+            loss = loss + ops.sum(ops.stack(self.losses))
         return loss
 
     def reconstruct(self, images, batch_size=32):

@@ -208,7 +208,7 @@ class CoupledModel(keras.Model):
         others = ops.sum(y["others"] * ops.relu(y_pred["logits"]), axis=1)
         loss = ops.sum(-gain + self.penalty * others)
         if self.losses:
-            loss = loss + ops.sum(self.losses)
+            loss = loss + ops.sum(ops.stack(self.losses))
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):

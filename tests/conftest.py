@@ -22,6 +22,7 @@ def colour_patches(count, seed=0, size=SIZE):
 
 
 def tiny_classifier(input_shape=(SIZE, SIZE, 3), classes=3, name="tiny_cnn"):
+    keras.utils.set_random_seed(0)  # the same classifier whatever ran before
     return keras.Sequential(
         [
             keras.Input(input_shape),

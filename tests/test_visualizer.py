@@ -32,7 +32,7 @@ def test_scratch_every_class_rises_above_its_start_and_every_other(trained_class
     start = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1).visualize(
         [0, 1, 2], steps=1, verbose=0)
     visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1)
-    result = visualizer.visualize([0, 1, 2], steps=60, verbose=0)
+    result = visualizer.visualize([0, 1, 2], steps=150, verbose=0)
     assert result.images.shape == (3, SIZE, SIZE, 3) and result.images.dtype == np.uint8
     assert np.all(result.activations > start.activations)
     np.testing.assert_array_equal(result.predicted_classes, [0, 1, 2])
