@@ -115,6 +115,13 @@ class Objective:
         return f"<Objective {self.name}>"
 
 
+def _weights_label(weights):
+    """`{3: 1, 7: 0.5}` -> `"3+0.5*7"`."""
+    return "+".join(
+        str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items()
+    )
+
+
 def _check_index(index, what):
     if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
         raise ValueError(
@@ -159,10 +166,7 @@ def classes(weights):
     if not weights:
         raise ValueError(f"`weights` must name at least one class. Received: weights={weights}")
     terms = {(CLASS, None, _check_index(i, "class")): w for i, w in weights.items()}
-    parts = [
-        str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items()
-    ]
-    return Objective(terms, "classes_" + "+".join(parts))
+    return Objective(terms, "classes_" + _weights_label(weights))
 
 
 def channel(layer, index):
@@ -220,10 +224,7 @@ def group(layer, weights):
     if not weights:
         raise ValueError(f"`weights` must name at least one channel. Received: weights={weights}")
     terms = {(CHANNEL, layer, _check_index(i, "channel")): w for i, w in weights.items()}
-    parts = [
-        str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items()
-    ]
-    return Objective(terms, f"{layer}/group_" + "+".join(parts))
+    return Objective(terms, f"{layer}/group_" + _weights_label(weights))
 
 
 def as_objective(target):

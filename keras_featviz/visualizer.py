@@ -17,6 +17,7 @@ import keras
 
 from keras_featviz import generators, preprocessing
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
+from keras_featviz.layers import FeatureVector
 from keras_featviz.objectives import as_objective
 from keras_featviz.results import Visualization
 from keras_featviz.surgery import ClassifierProbe
@@ -271,8 +272,6 @@ class FeatureVisualizer:
         return lambda rows: self._trainable_user_generator(source, rows)
 
     def _trainable_user_generator(self, source, rows):
-        from keras_featviz.layers import FeatureVector
-
         f0 = keras.Input(source.input_shape[1:], name="f0")
         x = FeatureVector(rows=rows, seed=self.seed, name="feature_vector", dtype="float32")(f0)
         return keras.Model(f0, _copy_model(source)(x), name="generator")

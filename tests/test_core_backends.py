@@ -8,7 +8,6 @@ import pathlib
 
 import numpy as np
 
-import keras
 import keras_featviz
 from conftest import colour_patches, tiny_classifier, train
 
