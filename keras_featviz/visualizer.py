@@ -350,14 +350,10 @@ class FeatureVisualizer:
                 of range) or `steps`, before any optimisation.
             FloatingPointError: if the loss or the images become non-finite.
         """
-        objectives = self._objectives(targets)
         steps = self._check_steps(steps)
+        objectives, plan, session = self._prepare(targets)
+        rows = session.rows
         callbacks = list(callbacks or [])
-        layers = sorted({layer for o in objectives for layer in o.layers})
-        probe = self._probe_for(layers)
-        plan = ReadoutPlan(objectives, probe)
-        rows = min(self.batch_size, len(objectives)) if self.latent else 1
-        session = self._coupled_model(probe, plan, rows)
         parts = []
         for start in range(0, len(objectives), rows):
             chunk = list(range(start, min(start + rows, len(objectives))))
@@ -366,15 +362,45 @@ class FeatureVisualizer:
                 print(f"Target {start + 1}/{len(objectives)}: {names[0]}")
             session.restore([objectives[i] for i in chunk], warm_start, self._warm)
             y = session.targets(plan, chunk)
+            session.model.chunk = Chunk(names, session.f0, y)
             session.model.fit(
                 _RepeatedBatch(session.f0, y, steps),
                 epochs=1,
                 verbose=verbose,
                 callbacks=callbacks + [_StopOnNonFinite(names)],
+                shuffle=False,  # one repeated batch: nothing to shuffle, no global RNG draw
             )
             session.remember([objectives[i] for i in chunk], self._warm)
             parts.append(session.outputs(y, len(chunk), names))
         return self._result(objectives, parts)
+
+    def prepare(self, targets):
+        """Check the targets and build what optimising them needs, now.
+
+        `visualize` does this itself; call it to find a bad target or a
+        generator that does not fit before a long run (the training
+        callbacks do, in `on_train_begin`). The compiled model is kept for
+        the next `visualize` of targets that read the same layers.
+
+        Args:
+            targets: As in `visualize`.
+
+        Returns:
+            The list of `Objective`s the targets stand for.
+
+        Raises:
+            ValueError: for a bad target (class, layer, channel or unit out
+                of range).
+        """
+        return self._prepare(targets)[0]
+
+    def _prepare(self, targets):
+        objectives = self._objectives(targets)
+        layers = sorted({layer for o in objectives for layer in o.layers})
+        probe = self._probe_for(layers)
+        plan = ReadoutPlan(objectives, probe)
+        rows = min(self.batch_size, len(objectives)) if self.latent else 1
+        return objectives, plan, self._coupled_model(probe, plan, rows)
 
     def _objectives(self, targets):
         if isinstance(targets, (list, tuple, range, np.ndarray)):
@@ -393,7 +419,13 @@ class FeatureVisualizer:
             raise ValueError(f"`steps` must be an integer > 0. Received: steps={steps}")
         return int(steps)
 
-    def _label(self, objective):
+    def forget(self):
+        """Drop the generator states kept for `visualize(warm_start=True)`."""
+        self._warm.clear()
+
+    def label(self, objective):
+        """What to call a target: its class name if known, else its name."""
+        objective = as_objective(objective)
         target = objective.target_class
         if target is not None and self.class_names is not None:
             return str(self.class_names[target])
@@ -411,11 +443,24 @@ class FeatureVisualizer:
             activations=activations,
             probabilities=probabilities,
             names=[o.name for o in objectives],
-            labels=[self._label(o) for o in objectives],
+            labels=[self.label(o) for o in objectives],
             target_classes=[
                 -1 if o.target_class is None else o.target_class for o in objectives
             ],
         )
+
+
+class Chunk:
+    """The targets a coupled model is training now, for callbacks to read.
+
+    Attributes:
+        names: The objectives' names, one per target.
+        f0: The constant generator input `(rows, features)`.
+        targets: The `y` dict of `CoupledModel` (`weights`, `others`).
+    """
+
+    def __init__(self, names, f0, targets):
+        self.names, self.f0, self.targets = list(names), f0, targets
 
 
 class _Session:

@@ -1,0 +1,19 @@
+"""Keras callbacks: when and where the visualizations are made and logged.
+
+- `FeatureVisualizationCallback`: add it to `model.fit` and watch, epoch by
+  epoch in TensorBoard, the image each class (or filter) of the model under
+  training responds to most.
+- `GeneratorImageLogger` and `ActivationEarlyStopping`: callbacks for the
+  optimisation of the generator itself, passed to
+  `FeatureVisualizer.visualize(callbacks=...)`.
+"""
+
+from keras_featviz.callbacks.optimization import ActivationEarlyStopping
+from keras_featviz.callbacks.optimization import GeneratorImageLogger
+from keras_featviz.callbacks.training import FeatureVisualizationCallback
+
+__all__ = [
+    "ActivationEarlyStopping",
+    "FeatureVisualizationCallback",
+    "GeneratorImageLogger",
+]

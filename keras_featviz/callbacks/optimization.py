@@ -1,0 +1,149 @@
+"""Callbacks for the optimisation of the generator itself.
+
+Pass them to `FeatureVisualizer.visualize(callbacks=...)`: they see the
+coupled model's `fit`, one step per optimisation step.
+
+- `GeneratorImageLogger` writes the images every few steps to TensorBoard,
+  to watch a generator converge.
+- `ActivationEarlyStopping` stops a target once its activation has stopped
+  rising.
+"""
+
+import math
+import numbers
+import os
+
+import numpy as np
+
+import keras
+
+from keras_featviz.tensorboard import EventWriter, check_writable
+from keras_featviz.validation import directory_path, positive_int
+
+
+class GeneratorImageLogger(keras.callbacks.Callback):
+    """Write the generated images to TensorBoard every `every_n_steps` steps.
+
+    Each target's image goes under its objective's name (`class_3`,
+    `conv2/channel_5`, ...), its activation under `activation/<name>`, at
+    step = optimisation step; the last step of each run is always written.
+    Steps go on counting across `visualize(..., warm_start=True)` calls of
+    the same targets, so a warm-started target continues its curve.
+
+    Args:
+        log_dir: Directory of the TensorBoard logs. Defaults to `"logs"`.
+        run_name: The run folder inside `log_dir`. Defaults to
+            `"generator"`.
+        every_n_steps: Int >= 1. Defaults to `10`.
+
+    Example:
+
+    ```python
+    logger = keras_featviz.callbacks.GeneratorImageLogger("logs", every_n_steps=5)
+    visualizer.visualize([0, 1], steps=200, callbacks=[logger])
+    # tensorboard --logdir logs
+    ```
+
+    Raises:
+        ValueError: for a bad `every_n_steps` or `log_dir`; in
+            `on_train_begin`, for a log directory that cannot be written.
+    """
+
+    def __init__(self, log_dir="logs", run_name="generator", every_n_steps=10):
+        super().__init__()
+        log_dir = directory_path(log_dir, "log_dir")
+        self.run_dir = os.path.join(log_dir, run_name)
+        self.every_n_steps = positive_int(every_n_steps, "every_n_steps")
+        self.writer = None
+        self._steps_done = {}
+
+    def on_train_begin(self, logs=None):
+        chunk = getattr(self.model, "chunk", None)
+        if chunk is None:
+            raise ValueError(
+                "GeneratorImageLogger watches the optimisation of a "
+                "FeatureVisualizer: pass it to `visualize(callbacks=...)`, "
+                f"not to another model's fit. Received: model={self.model.name!r}"
+            )
+        if self.writer is None:
+            check_writable(self.run_dir)
+            self.writer = EventWriter(self.run_dir)
+        self._key = tuple(chunk.names)
+        self._start = self._steps_done.get(self._key, 0)
+        self._step = self._start
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step = self._start + batch + 1
+        if self._step % self.every_n_steps == 0:
+            self._write()
+
+    def on_train_end(self, logs=None):
+        if self._step % self.every_n_steps != 0 and self._step > self._start:
+            self._write()
+        self._steps_done[self._key] = self._step
+        self.writer.flush()
+
+    def _write(self):
+        chunk = self.model.chunk
+        outputs = self.model(chunk.f0, training=False)
+        images = np.round(keras.ops.convert_to_numpy(outputs["pixels"])).astype("uint8")
+        values = keras.ops.convert_to_numpy(self.model.activations(chunk.targets, outputs))
+        for i, name in enumerate(chunk.names):
+            self.writer.images(name, images[i : i + 1], step=self._step)
+            self.writer.scalar(f"activation/{name}", values[i], step=self._step)
+
+    def close(self):
+        """Close the event file (a later step opens a new one)."""
+        if self.writer is not None:
+            self.writer.close()
+
+
+class ActivationEarlyStopping(keras.callbacks.Callback):
+    """Stop optimising once the target activation has stopped rising.
+
+    Watches the `activation` the coupled model reports each step (the mean
+    over the targets trained together) and stops that run after `patience`
+    steps without a gain of more than `min_delta`. A target that has not
+    yet become active (activation 0, still climbing towards it on its
+    log-probability) is never stopped for that.
+
+    Args:
+        patience: Int >= 1, steps without improvement before stopping.
+            Defaults to `30`.
+        min_delta: Float >= 0, the smallest gain that counts. Defaults to
+            `0.0`.
+
+    Example:
+
+    ```python
+    stop = keras_featviz.callbacks.ActivationEarlyStopping(patience=20)
+    visualizer.visualize(range(10), steps=1000, callbacks=[stop])
+    ```
+
+    Raises:
+        ValueError: for a bad `patience` or `min_delta`.
+    """
+
+    def __init__(self, patience=30, min_delta=0.0):
+        super().__init__()
+        if not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
+            raise ValueError(f"`min_delta` must be a number >= 0. Received: min_delta={min_delta!r}")
+        self.patience = positive_int(patience, "patience")
+        self.min_delta = float(min_delta)
+        self.stopped_steps = []
+
+    def on_train_begin(self, logs=None):
+        self.best = -math.inf
+        self.wait = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        value = float((logs or {}).get("activation", math.nan))
+        if not math.isfinite(value):
+            return
+        if value > self.best + self.min_delta:
+            self.best, self.wait = value, 0
+        elif value > 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.model.stop_training = True
+                self.stopped_steps.append(batch + 1)

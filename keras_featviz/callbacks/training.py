@@ -1,0 +1,279 @@
+"""`FeatureVisualizationCallback`: visualizations of a model while it trains.
+
+Every few epochs the callback copies the current weights into a frozen probe
+of the model, continues each target's generator from where the previous
+epoch left it, and writes the images, a labelled grid and each target's
+activation and probability to TensorBoard (and PNGs if asked). The model
+under training is only read: its weights, optimizer, trainable flags and the
+run's global random state are left exactly as they were.
+"""
+
+import contextlib
+import os
+import random
+import time
+import warnings
+
+import numpy as np
+
+import keras
+
+from keras_featviz.tensorboard import EventWriter, check_writable
+from keras_featviz.validation import directory_path, positive_int
+from keras_featviz.visualizer import MODES, FeatureVisualizer
+
+DEFAULT_STEPS = 50
+
+
+@contextlib.contextmanager
+def preserved_random_state():
+    """Run a block without moving Python's or NumPy's global random state.
+
+    Building layers draws default seeds from Python's `random`, and `fit`
+    shuffles with it; a callback that moved it would change the user's run.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+def unique_tags(labels):
+    """Labels as TensorBoard tags, a repeated one suffixed `_2`, `_3`, ..."""
+    seen, tags = {}, []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        tags.append(label if seen[label] == 1 else f"{label}_{seen[label]}")
+    return tags
+
+
+class FeatureVisualizationCallback(keras.callbacks.Callback):
+    """Log, epoch by epoch, the image each target of the model responds to most.
+
+    Every `every_n_epochs` epochs, and at the end of training, the targets
+    are visualized (Despraz et al.'s generator coupled to a frozen snapshot
+    of the current weights) and written to TensorBoard at step = epoch, as
+    `keras.callbacks.TensorBoard` writes its curves: one image per target
+    under its label (the class name when `class_names` are given, else the
+    objective's name, e.g. `class_3` or `conv2/channel_5`), a labelled grid
+    of all targets under `grid`, and the scalars `activation/<label>`,
+    `probability/<label>` (class targets: the softmax probability of the
+    target class on its image) and `success_rate` (share of class targets
+    the model ranks first on their own image). No data is needed, so any
+    `fit` input works. Pointed at the `log_dir` of a `TensorBoard` callback,
+    it writes into its own run folder beside `train` and `validation`.
+
+    Each epoch continues from the generator state the previous epoch
+    reached (warm start), so a few steps per epoch suffice; the coupled
+    model is built and compiled once, in `on_train_begin`.
+
+    Args:
+        targets: The targets: `None` for every class, a class index, or a
+            list of class indices and objectives from
+            `keras_featviz.objectives` (channels, units, groups). Defaults
+            to `None`.
+        log_dir: Directory of the TensorBoard logs. Defaults to `"logs"`.
+        run_name: The run folder inside `log_dir`. Defaults to `"featviz"`.
+        class_names: Optional list naming every class, used for tags and
+            labels. Defaults to `None`.
+        generator: `"scratch"`, `"pretrained"` (with `decoder`) or a
+            `keras.Model`, as in `FeatureVisualizer`. Defaults to
+            `"scratch"`.
+        decoder: The decoder of `"pretrained"` mode: a `.keras` path, a
+            `DenoisingAutoencoder` or a model. Defaults to `None`.
+        preprocess: Applied to RGB 0-255 images before the model, as in
+            `FeatureVisualizer`. Defaults to `None`.
+        steps: Int, optimisation steps per target each time the targets are
+            visualized. Defaults to `50`.
+        every_n_epochs: Int, visualize every this many epochs (and after
+            the last). Defaults to `1`.
+        image_dir: Optional directory; if given, PNGs and the grid are also
+            written there, in `epoch_001/`, `epoch_002/`, ... (numbered from
+            1, as Keras' progress bar and `ModelCheckpoint` count).
+            Defaults to `None`.
+        seed: Int or `None`, for repeatable images. Defaults to `0`.
+        verbose: 0 or 1; 1 prints one line per visualized epoch. Defaults
+            to `0`.
+        **visualizer_kwargs: Further `FeatureVisualizer` arguments:
+            `penalty`, `width`, `batch_size`, `optimizer`.
+
+    Example:
+
+    ```python
+    model.fit(
+        x, y, epochs=20,
+        callbacks=[
+            keras.callbacks.TensorBoard("logs"),
+            keras_featviz.callbacks.FeatureVisualizationCallback(
+                log_dir="logs", class_names=names, preprocess="unit"),
+        ],
+    )
+    # tensorboard --logdir logs
+    ```
+
+    Raises:
+        ValueError: in `__init__` for a bad `steps`, `every_n_epochs`,
+            `log_dir`, `run_name` or `image_dir`; in `on_train_begin`,
+            before the first epoch, for a bad target (class, layer, channel
+            or unit out of range), a generator that does not fit the model
+            input, a bad decoder, or a log directory that cannot be written.
+    """
+
+    def __init__(
+        self,
+        targets=None,
+        log_dir="logs",
+        run_name="featviz",
+        class_names=None,
+        generator="scratch",
+        decoder=None,
+        preprocess=None,
+        steps=DEFAULT_STEPS,
+        every_n_epochs=1,
+        image_dir=None,
+        seed=0,
+        verbose=0,
+        **visualizer_kwargs,
+    ):
+        super().__init__()
+        unknown = set(visualizer_kwargs) - {"penalty", "width", "batch_size", "optimizer"}
+        if unknown:
+            raise TypeError(
+                "Unknown arguments for FeatureVisualizationCallback. "
+                f"Received: {sorted(unknown)}"
+            )
+        if not isinstance(generator, keras.Model) and generator not in MODES:
+            raise ValueError(
+                f"`generator` must be one of {list(MODES)} or a keras.Model. "
+                f"Received: generator={generator!r}"
+            )
+        if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name):
+            raise ValueError(
+                "`run_name` must be a non-empty relative folder name. "
+                f"Received: run_name={run_name!r}"
+            )
+        self.targets = targets
+        self.log_dir = directory_path(log_dir, "log_dir")
+        self.run_name = run_name
+        self.class_names = class_names
+        self.generator = generator
+        self.decoder = decoder
+        self.preprocess = preprocess
+        self.steps = positive_int(steps, "steps")
+        self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
+        self.image_dir = directory_path(image_dir, "image_dir", optional=True)
+        self.seed = seed
+        self.verbose = verbose
+        self.visualizer_kwargs = visualizer_kwargs
+        self.visualizer = None
+        self.writer = None
+        self._visualized_model = None
+
+    @property
+    def run_dir(self):
+        """The folder the event files go to: `log_dir/run_name`."""
+        return os.path.join(self.log_dir, self.run_name)
+
+    # -- keras.callbacks.Callback ---------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        with preserved_random_state():
+            self._build()
+        check_writable(self.run_dir)
+        if self.image_dir is not None:
+            check_writable(self.image_dir, "image_dir")
+        self.writer = EventWriter(self.run_dir)
+        self.last_epoch = None
+        self.logged_epochs = []
+        self.skipped_epochs = []
+        self.seconds = {}
+        self.last_result = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.last_epoch = epoch
+        if (epoch + 1) % self.every_n_epochs == 0:
+            self._visualize(epoch)
+
+    def on_train_end(self, logs=None):
+        try:
+            done = self.logged_epochs + self.skipped_epochs
+            if self.last_epoch is not None and self.last_epoch not in done:
+                self._visualize(self.last_epoch)
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+
+    # -- the work -------------------------------------------------------------
+
+    def _build(self):
+        """The visualizer for `self.model`, targets checked and compiled.
+
+        A second `fit` of the same model keeps the visualizer, so its
+        generators go on from where the first run left them.
+        """
+        if self.visualizer is None or self._visualized_model is not self.model:
+            self.visualizer = FeatureVisualizer(
+                self.model,
+                generator=self.generator,
+                decoder=self.decoder,
+                preprocess=self.preprocess,
+                seed=self.seed,
+                class_names=self.class_names,
+                **self.visualizer_kwargs,
+            )
+            self._visualized_model = self.model
+        targets = self.targets
+        if targets is None:
+            targets = range(self.visualizer.probe.num_classes)
+        self.objectives = self.visualizer.prepare(targets)
+        self.tags = unique_tags([self.visualizer.label(o) for o in self.objectives])
+
+    def _visualize(self, epoch):
+        started = time.perf_counter()
+        try:
+            with preserved_random_state():
+                self.visualizer.sync_weights()
+                result = self.visualizer.visualize(
+                    self.objectives, steps=self.steps, verbose=0, warm_start=True
+                )
+            self._write(result, epoch)
+        except Exception as error:  # a failed picture must not end the user's training
+            self.visualizer.forget()
+            self.skipped_epochs.append(epoch)
+            warnings.warn(
+                f"FeatureVisualizationCallback: the visualization of epoch "
+                f"{epoch + 1} failed and is skipped; training goes on and the "
+                f"next visualization starts afresh. ({type(error).__name__}: {error})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
+        self.seconds[epoch] = time.perf_counter() - started
+        self.logged_epochs.append(epoch)
+        self.last_result = result
+        if self.verbose:
+            rate = result.success_rate
+            ranked = "" if np.isnan(rate) else f", {rate:.0%} ranked first"
+            print(
+                f"FeatureVisualizationCallback: epoch {epoch + 1}: "
+                f"{len(result)} targets in {self.seconds[epoch]:.1f} s{ranked}"
+            )
+
+    def _write(self, result, epoch):
+        writer = self.writer
+        for i, tag in enumerate(self.tags):
+            writer.images(tag, result.images[i : i + 1], step=epoch)
+            writer.scalar(f"activation/{tag}", result.activations[i], step=epoch)
+            target = result.target_classes[i]
+            if target >= 0:
+                writer.scalar(
+                    f"probability/{tag}", result.probabilities[i, target], step=epoch
+                )
+        writer.images("grid", np.asarray(result.grid())[None], step=epoch)
+        if not np.isnan(result.success_rate):
+            writer.scalar("success_rate", result.success_rate, step=epoch)
+        writer.flush()
+        if self.image_dir is not None:
+            result.save(os.path.join(self.image_dir, f"epoch_{epoch + 1:03d}"))

@@ -1,0 +1,339 @@
+"""The training callbacks, read back with TensorBoard's own reader and server."""
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+from tensorboard.backend.event_processing import event_accumulator
+
+import keras
+
+import keras_featviz
+from keras_featviz import objectives
+from keras_featviz.callbacks import (
+    ActivationEarlyStopping,
+    FeatureVisualizationCallback,
+    GeneratorImageLogger,
+)
+from conftest import SIZE, tiny_classifier
+
+NAMES = ["red", "green", "blue"]
+FAST = {"steps": 15, "width": 0.25}
+
+
+def compiled(model=None):
+    model = model or tiny_classifier()
+    model.compile(keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def read_run(run_dir):
+    accumulator = event_accumulator.EventAccumulator(
+        str(run_dir), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    return accumulator
+
+
+def image_steps(accumulator, tag):
+    return [event.step for event in accumulator.Tensors(tag)]
+
+
+def decoded(event):
+    """The first image of a TensorBoard image summary (width, height, png...)."""
+    blobs = event.tensor_proto.string_val
+    return Image.open(io.BytesIO(blobs[2]))
+
+
+class CountEpochs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.begun = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun += 1
+
+
+def test_logs_images_grid_and_scalars_every_epoch(patches, tmp_path):
+    callback = FeatureVisualizationCallback(
+        log_dir=tmp_path, class_names=NAMES, image_dir=tmp_path / "png", **FAST
+    )
+    compiled().fit(*patches, epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+
+    run = read_run(tmp_path / "featviz")
+    tags = set(run.Tags()["tensors"])
+    expected = set(NAMES) | {"grid", "success_rate"}
+    expected |= {f"activation/{n}" for n in NAMES} | {f"probability/{n}" for n in NAMES}
+    assert tags == expected
+    for tag in NAMES + ["grid", "activation/red", "probability/blue", "success_rate"]:
+        assert image_steps(run, tag) == [0, 1], tag
+    assert decoded(run.Tensors("red")[0]).size == (SIZE, SIZE)
+    grid = decoded(run.Tensors("grid")[-1])
+    assert grid.size[0] >= 3 * SIZE
+    assert sorted(os.listdir(tmp_path / "png")) == ["epoch_001", "epoch_002"]
+    assert "grid.png" in os.listdir(tmp_path / "png" / "epoch_002")
+
+
+def test_every_n_epochs_and_after_the_last(patches, tmp_path):
+    callback = FeatureVisualizationCallback([0, objectives.channel("conv", 2)], log_dir=tmp_path, every_n_epochs=2, **FAST)
+    compiled().fit(*patches, epochs=5, batch_size=64, verbose=0, callbacks=[callback])
+    run = read_run(tmp_path / "featviz")
+    assert image_steps(run, "class_0") == [1, 3, 4]
+    assert image_steps(run, "conv/channel_2") == [1, 3, 4]
+    assert "probability/conv/channel_2" not in run.Tags()["tensors"]
+    assert callback.logged_epochs == [1, 3, 4]
+
+
+def _fit_seeded(data, callbacks):
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.Conv2D(8, 3, activation="relu", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    compiled(model).fit(*data, epochs=2, batch_size=32, shuffle=True, verbose=0, callbacks=callbacks)
+    return model
+
+
+def test_training_is_identical_with_and_without_the_callback(patches, tmp_path):
+    plain = _fit_seeded(patches, [])
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, seed=None, **FAST)
+    watched = _fit_seeded(patches, [callback])
+    assert callback.logged_epochs == [0, 1]
+    for a, b in zip(plain.get_weights(), watched.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(watched.optimizer.iterations) == int(plain.optimizer.iterations)
+    for a, b in zip(plain.optimizer.variables, watched.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert [l.trainable for l in watched.layers] == [l.trainable for l in plain.layers]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"targets": [0, 3]}, "Class index out of range: the classifier has 3 classes (0 to 2). Received: class=3"),
+        ({"targets": objectives.channel("conv1", 0)}, "No layer named 'conv1' in the classifier 'tiny_cnn'. Close names: ['conv']. Received: layer='conv1'"),
+        ({"targets": objectives.channel("conv", 8)}, "Channel index out of range: layer 'conv' has 8 channels (0 to 7). Received: channel=8"),
+        ({"generator": keras.Sequential([keras.Input((4,)), keras.layers.Dense(8 * 8 * 3), keras.layers.Reshape((8, 8, 3))])},
+         "The generator's output must fit the classifier's input (16, 16, 3). Received: generator output_shape=(8, 8, 3)"),
+        ({"class_names": ["red"]}, "`class_names` must name all 3 classes. Received: 1 class_names"),
+    ],
+)
+def test_misconfiguration_raises_before_the_first_epoch(patches, tmp_path, kwargs, message):
+    counter = CountEpochs()
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, **{**FAST, **kwargs})
+    with pytest.raises(ValueError) as raised:
+        compiled().fit(*patches, epochs=1, verbose=0, callbacks=[callback, counter])
+    assert message in str(raised.value)
+    assert counter.begun == 0
+
+
+def test_unwritable_log_dir_raises_before_the_first_epoch(patches, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    counter = CountEpochs()
+    callback = FeatureVisualizationCallback(log_dir=blocker, **FAST)
+    with pytest.raises(ValueError, match=r"Received: log_dir='.*a_file/featviz'"):
+        compiled().fit(*patches, epochs=1, verbose=0, callbacks=[callback, counter])
+    assert counter.begun == 0
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"steps": 0}, "`steps` must be an integer >= 1. Received: steps=0"),
+        ({"every_n_epochs": 1.5}, "`every_n_epochs` must be an integer >= 1. Received: every_n_epochs=1.5"),
+        ({"generator": "gan"}, "`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'"),
+        ({"log_dir": None}, "`log_dir` must be a directory path. Received: log_dir=None"),
+        ({"run_name": ""}, "`run_name` must be a non-empty relative folder name. Received: run_name=''"),
+    ],
+)
+def test_bad_arguments_raise_in_init(kwargs, message):
+    with pytest.raises(ValueError) as raised:
+        FeatureVisualizationCallback(**kwargs)
+    assert str(raised.value) == message
+
+
+def test_a_failed_visualization_is_skipped_and_training_goes_on(patches, tmp_path, monkeypatch):
+    original = keras_featviz.FeatureVisualizer.visualize
+    calls = []
+
+    def fails_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise FloatingPointError("The visualization loss became non-finite (injected)")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras_featviz.FeatureVisualizer, "visualize", fails_once)
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, **FAST)
+    with pytest.warns(RuntimeWarning, match="visualization of epoch 1 failed and is skipped"):
+        history = compiled().fit(*patches, epochs=3, batch_size=64, verbose=0, callbacks=[callback])
+    assert len(history.history["loss"]) == 3
+    assert callback.skipped_epochs == [0]
+    assert image_steps(read_run(tmp_path / "featviz"), "class_0") == [1, 2]
+
+
+def test_an_interrupted_run_leaves_readable_event_files(patches, tmp_path):
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, **FAST)
+    with pytest.raises(KeyboardInterrupt):
+        compiled().fit(*patches, epochs=5, batch_size=64, verbose=0, callbacks=[callback, Interrupt()])
+    assert image_steps(read_run(tmp_path / "featviz"), "class_1") == [0, 1]
+    callback.writer.close()
+
+
+class Batches(keras.utils.PyDataset):
+    def __init__(self, images, labels):
+        super().__init__()
+        self.images, self.labels = images, labels
+
+    def __len__(self):
+        return len(self.images) // 64
+
+    def __getitem__(self, i):
+        return self.images[i * 64 : (i + 1) * 64], self.labels[i * 64 : (i + 1) * 64]
+
+
+def _python_generator(images, labels):
+    while True:
+        for i in range(0, len(images) - 63, 64):
+            yield images[i : i + 64], labels[i : i + 64]
+
+
+@pytest.mark.parametrize("form", ["py_dataset", "generator", "tf_data"])
+def test_any_fit_input_works(patches, tmp_path, form):
+    images, labels = patches
+    if form == "py_dataset":
+        data, kwargs = (Batches(images, labels),), {}
+    elif form == "generator":
+        data, kwargs = (_python_generator(images, labels),), {"steps_per_epoch": 4, "shuffle": False}
+    else:
+        import tensorflow as tf
+
+        data, kwargs = (tf.data.Dataset.from_tensor_slices((images, labels)).batch(64),), {"shuffle": False}
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, steps=5, width=0.25)
+    compiled().fit(*data, epochs=1, verbose=0, callbacks=[callback], **kwargs)
+    assert image_steps(read_run(tmp_path / "featviz"), "grid") == [0]
+
+
+def test_warm_start_reuses_one_compiled_model(patches, tmp_path, monkeypatch):
+    from keras_featviz import visualizer as module
+
+    built = []
+    original = module.CoupledModel.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(module.CoupledModel, "__init__", counting)
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, **FAST)
+    model = compiled()
+    model.fit(*patches, epochs=3, batch_size=64, verbose=0, callbacks=[callback])
+    assert len(built) == 1
+    kept = callback.visualizer._warm
+    assert sorted(o.name for o in kept) == ["class_0", "class_1", "class_2"]
+    # A second fit of the same model continues: same visualizer, steps go on.
+    visualizer = callback.visualizer
+    model.fit(*patches, epochs=4, initial_epoch=3, batch_size=64, verbose=0, callbacks=[callback])
+    assert callback.visualizer is visualizer and len(built) == 1
+    assert image_steps(read_run(tmp_path / "featviz"), "class_2") == [0, 1, 2, 3]
+
+
+def test_pretrained_generator_in_the_callback(patches, tmp_path):
+    images, labels = patches
+    dae = keras_featviz.DenoisingAutoencoder((SIZE, SIZE, 3), width=0.25, seed=0)
+    dae.fit_images(images, epochs=1, batch_size=64, verbose=0)
+    callback = FeatureVisualizationCallback(
+        log_dir=tmp_path, generator="pretrained", decoder=dae, class_names=NAMES, steps=10
+    )
+    compiled().fit(images, labels, epochs=2, batch_size=64, verbose=0, callbacks=[callback])
+    assert callback.last_result.images.shape == (3, SIZE, SIZE, 3)
+    assert image_steps(read_run(tmp_path / "featviz"), "blue") == [0, 1]
+
+
+def test_generator_image_logger_and_early_stopping(trained_classifier, tmp_path):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    logger = GeneratorImageLogger(tmp_path, every_n_steps=4)
+    visualizer.visualize([0, objectives.channel("conv", 1)], steps=10, verbose=0, callbacks=[logger])
+    visualizer.visualize([0], steps=6, verbose=0, callbacks=[logger], warm_start=True)
+    logger.close()
+    run = read_run(tmp_path / "generator")
+    assert image_steps(run, "class_0") == [4, 8, 10, 12, 16]
+    assert image_steps(run, "conv/channel_1") == [4, 8, 10]
+    assert decoded(run.Tensors("class_0")[0]).size == (SIZE, SIZE)
+    assert len(run.Tensors("activation/class_0")) == 5
+
+    stop = ActivationEarlyStopping(patience=5, min_delta=1e6)
+    visualizer.visualize([1, 2], steps=200, verbose=0, callbacks=[stop])
+    assert len(stop.stopped_steps) == 2
+    assert all(step < 200 for step in stop.stopped_steps)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url, deadline):
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_the_real_tensorboard_serves_runs_tags_and_images(patches, tmp_path):
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, class_names=NAMES, **FAST)
+    compiled().fit(*patches, epochs=1, batch_size=64, verbose=0,
+                   callbacks=[keras.callbacks.TensorBoard(str(tmp_path)), callback])
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", str(tmp_path),
+         "--host", "127.0.0.1", "--port", str(port), "--reload_interval", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+        while True:
+            runs = json.loads(_get(f"{base}/data/runs", deadline))
+            tags = json.loads(_get(f"{base}/data/plugin/images/tags", deadline))
+            if "featviz" in tags or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert {"featviz", "train"} <= set(runs)
+        assert set(tags["featviz"]) == set(NAMES) | {"grid"}
+        query = urllib.parse.urlencode({"run": "featviz", "tag": "green"})
+        (entry,) = json.loads(_get(f"{base}/data/plugin/images/images?{query}", deadline))
+        png = _get(f"{base}/data/plugin/images/individualImage?{entry['query']}", deadline)
+        assert Image.open(io.BytesIO(png)).size == (SIZE, SIZE)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
