@@ -1,9 +1,16 @@
 """The `keras-featviz` command line.
 
-`keras-featviz demo` runs the whole method on data the package makes itself:
-it trains a small CNN on the synthetic shapes (one class carrying a planted
-cue), pretrains a denoising autoencoder on them, visualizes every class in
-both generator modes, and writes PNGs and labelled grids.
+- `keras-featviz demo` runs the whole method on data the package makes
+  itself: it trains a small CNN on the synthetic shapes (one class carrying a
+  planted cue), pretrains a denoising autoencoder on them, visualizes every
+  class in both generator modes, and writes PNGs and labelled grids.
+- `keras-featviz visualize MODEL` visualizes the classes or filters of a
+  saved `.keras` model or a `keras.applications` model.
+- `keras-featviz train-dae IMAGES_DIR` trains the denoising autoencoder whose
+  decoder is the pretrained generator.
+
+A mistake in what was asked (a bad path, range or model name) is answered
+with one line on stderr and exit status 2, before any long computation.
 """
 
 import argparse
@@ -81,6 +88,208 @@ def demo(args):
     return 0
 
 
+APPLICATIONS = {
+    "vgg16": "VGG16",
+    "vgg19": "VGG19",
+    "resnet50": "ResNet50",
+    "resnet50v2": "ResNet50V2",
+    "mobilenet": "MobileNet",
+    "mobilenet_v2": "MobileNetV2",
+    "inception_v3": "InceptionV3",
+    "xception": "Xception",
+    "densenet121": "DenseNet121",
+    "efficientnetb0": "EfficientNetB0",
+    "convnext_tiny": "ConvNeXtTiny",
+}
+APPLICATION_PREPROCESS = {
+    "resnet50v2": "resnet_v2", "densenet121": "densenet",
+    "efficientnetb0": "efficientnet", "convnext_tiny": "convnext",
+}
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: one line, exit status 2."""
+
+
+def parse_indices(text, what="--classes"):
+    """`"0-9,15,20-22"` -> `[0, ..., 9, 15, 20, 21, 22]`, in order, no repeats."""
+    indices = []
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        try:
+            if len(bounds) == 1:
+                start = stop = int(bounds[0])
+            elif len(bounds) == 2:
+                start, stop = int(bounds[0]), int(bounds[1])
+            else:
+                raise ValueError
+        except ValueError:
+            raise CommandError(f"{what} takes indices and ranges like 0-9,15; got {text!r}") from None
+        if start < 0 or stop < start:
+            raise CommandError(f"{what}: the range {part.strip()!r} is empty or negative; got {text!r}")
+        indices.extend(i for i in range(start, stop + 1) if i not in indices)
+    return indices
+
+
+def load_classifier(spec, weights):
+    """A classifier from a saved model file or a `keras.applications` name.
+
+    Returns:
+        `(model, preprocess)`: the model and the name of its preprocessing
+        (`None` for a saved model).
+    """
+    import keras
+
+    if os.path.exists(spec):
+        try:
+            return keras.saving.load_model(spec, compile=False), None
+        except Exception as error:
+            raise CommandError(f"could not read {spec!r} as a Keras model ({type(error).__name__}: {error})") from None
+    name = spec.lower()
+    if name not in APPLICATIONS:
+        if spec.endswith((".keras", ".h5")) or os.sep in spec:
+            raise CommandError(f"no model file at {spec!r}")
+        raise CommandError(
+            f"unknown model {spec!r}: give a saved .keras file or one of {', '.join(APPLICATIONS)}"
+        )
+    constructor = getattr(keras.applications, APPLICATIONS[name])
+    try:
+        model = constructor(weights=None if weights == "none" else weights)
+    except Exception as error:
+        raise CommandError(
+            f"could not load the {weights} weights of {name} ({type(error).__name__}: {error}); "
+            f"they are downloaded on first use, so this needs internet once. "
+            f"Use --weights none to run on the untrained architecture."
+        ) from None
+    return model, APPLICATION_PREPROCESS.get(name, name)
+
+
+def _read_class_names(path, count):
+    if path is None:
+        return None
+    try:
+        with open(path) as handle:
+            names = [line.strip() for line in handle if line.strip()]
+    except OSError as error:
+        raise CommandError(f"cannot read --class-names {path!r}: {error.strerror}") from None
+    if len(names) != count:
+        raise CommandError(f"--class-names {path!r} has {len(names)} names; the model has {count} classes")
+    return names
+
+
+def _targets(args, model, probe):
+    from keras_featviz import objectives
+
+    targets = []
+    if args.classes is not None or args.layer is None:
+        classes = parse_indices(args.classes) if args.classes else list(range(probe.num_classes))
+        bad = [c for c in classes if c >= probe.num_classes]
+        if bad:
+            raise CommandError(f"--classes: the model has {probe.num_classes} classes (0-{probe.num_classes - 1}); got {bad[0]}")
+        targets += classes
+    if args.layer is not None:
+        targets += [objectives.channel(args.layer, c) for c in _channels(args, model)]
+    elif args.channels is not None:
+        raise CommandError("--channels needs --layer NAME")
+    return targets
+
+
+def _channels(args, model):
+    from keras_featviz.surgery import ClassifierProbe
+
+    try:
+        shape = ClassifierProbe(model, [args.layer]).output_shapes[args.layer]
+    except ValueError as error:
+        raise CommandError(f"--layer: {error}") from None
+    count = shape[-1]
+    channels = parse_indices(args.channels, "--channels") if args.channels else list(range(count))
+    bad = [c for c in channels if c >= count]
+    if bad:
+        raise CommandError(f"--channels: layer {args.layer!r} has {count} channels (0-{count - 1}); got {bad[0]}")
+    return channels
+
+
+def visualize(args):
+    import keras_featviz
+    from keras_featviz import preprocessing
+    from keras_featviz.tensorboard import EventWriter, check_writable, log_visualization
+
+    if args.mode == "pretrained" and args.decoder is None:
+        raise CommandError("--mode pretrained needs --decoder PATH (train one with keras-featviz train-dae)")
+    if args.mode == "scratch" and args.decoder is not None:
+        raise CommandError("--decoder is used only with --mode pretrained")
+    if args.decoder is not None and not os.path.exists(args.decoder):
+        raise CommandError(f"no decoder file at {args.decoder!r}")
+    try:
+        if args.preprocess is not None:
+            preprocessing.get(args.preprocess)
+        if args.logdir is not None:
+            check_writable(args.logdir, "--logdir")
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    model, preprocess = load_classifier(args.model, args.weights)
+    preprocess = args.preprocess or preprocess
+    try:
+        visualizer = keras_featviz.FeatureVisualizer(
+            model, args.mode, decoder=args.decoder, preprocess=preprocess, seed=args.seed,
+            width=args.width, batch_size=args.batch_size,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from None
+    visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
+    targets = _targets(args, model, visualizer.probe)
+    print(f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
+          f"{args.steps} steps, preprocess={preprocess or 'none'})...")
+    started = time.time()
+    result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
+    print(f"{len(result)} targets in {time.time() - started:.0f} s", end="")
+    rate = result.success_rate
+    print("." if rate != rate else f"; {rate:.0%} of the classes ranked first on their image.")
+    if args.out:
+        paths = result.save(args.out, per_sheet=args.per_sheet)
+        print(f"Wrote {len(paths)} PNGs and grids to {args.out}")
+    if args.logdir:
+        writer = EventWriter(os.path.join(args.logdir, "featviz"))
+        log_visualization(writer, result, step=0)
+        writer.close()
+        print(f"Wrote TensorBoard logs; look with: tensorboard --logdir {args.logdir}")
+    return 0
+
+
+def _image_size(text):
+    parts = text.lower().split("x")
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes) < 8:
+        raise argparse.ArgumentTypeError(f"must be a side like 64 or HxW like 64x48, each >= 8; got {text!r}")
+    return (sizes[0], sizes[-1])
+
+
+def train_dae(args):
+    import keras_featviz
+
+    if not os.path.isdir(args.images):
+        raise CommandError(f"no image folder at {args.images!r}")
+    if not args.out.endswith(".keras"):
+        raise CommandError(f"--out must name a .keras file; got {args.out!r}")
+    height, width = args.size
+    dae = keras_featviz.DenoisingAutoencoder((height, width, args.channels), width=args.width, seed=args.seed)
+    print(f"Training a {height}x{width}x{args.channels} denoising autoencoder on {args.images} "
+          f"for {args.epochs} epochs...")
+    try:
+        dae.fit_images(args.images, epochs=args.epochs, batch_size=args.batch_size, verbose="auto")
+    except (ValueError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from None
+    directory = os.path.dirname(args.out)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    dae.save(args.out)
+    print(f"Wrote {args.out}; use it with: keras-featviz visualize MODEL --mode pretrained --decoder {args.out}")
+    return 0
+
+
 def _positive(text):
     value = int(text)
     if value <= 0:
@@ -105,6 +314,48 @@ def build_parser():
     run.add_argument("--cue-class", type=int, default=0, help="class with the planted cue (default: 0)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.set_defaults(handler=demo)
+
+    see = commands.add_parser(
+        "visualize", help="visualize the classes or filters of a saved model or a keras.applications model",
+        description="Make the image each class (or filter) of MODEL responds to most. MODEL is a saved "
+        ".keras file or a keras.applications name: " + ", ".join(APPLICATIONS) + ".",
+    )
+    see.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
+    see.add_argument("--weights", default="imagenet", choices=["imagenet", "none"],
+                     help="weights of a keras.applications model (default: imagenet, downloaded once)")
+    see.add_argument("--classes", help="class indices and ranges, e.g. 0-99 or 1,5,9 (default: every class, "
+                     "unless --layer is given)")
+    see.add_argument("--layer", help="a hidden layer whose filters to visualize")
+    see.add_argument("--channels", help="filters of --layer, e.g. 0-15 (default: all)")
+    see.add_argument("--mode", choices=["scratch", "pretrained"], default="scratch",
+                     help="generator: trained from scratch, or a pretrained decoder (default: scratch)")
+    see.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
+    see.add_argument("--steps", type=_positive, default=300, help="optimisation steps (default: 300)")
+    see.add_argument("--preprocess", help="none, unit, tf, caffe, torch or a keras.applications name "
+                     "(default: the application's own; none for saved models)")
+    see.add_argument("--out", default="featviz-out", help="folder for PNGs and grids (default: featviz-out)")
+    see.add_argument("--per-sheet", type=_positive, default=100, help="images per grid sheet (default: 100)")
+    see.add_argument("--logdir", help="also write TensorBoard logs here")
+    see.add_argument("--class-names", help="a text file with one class name per line")
+    see.add_argument("--batch-size", type=_positive, default=64, help="targets per batch, pretrained mode (default: 64)")
+    see.add_argument("--width", type=float, default=1.0, help="scratch generator width multiplier (default: 1.0, the paper's)")
+    see.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    see.set_defaults(handler=visualize)
+
+    dae = commands.add_parser(
+        "train-dae", help="train the denoising autoencoder whose decoder is the pretrained generator",
+        description="Train a denoising autoencoder on a folder of images (PNG, JPEG, ...) and save it "
+        "as a .keras file for `visualize --mode pretrained --decoder`.",
+    )
+    dae.add_argument("images", help="folder of training images (searched recursively)")
+    dae.add_argument("--size", type=_image_size, default=(64, 64), help="image side or HxW, like the classifier input (default: 64)")
+    dae.add_argument("--channels", type=int, choices=[1, 3], default=3, help="1 for gray, 3 for RGB (default: 3)")
+    dae.add_argument("--epochs", type=_positive, default=20, help="training epochs (default: 20)")
+    dae.add_argument("--batch-size", type=_positive, default=32, help="batch size (default: 32)")
+    dae.add_argument("--width", type=float, default=1.0, help="filter multiplier (default: 1.0)")
+    dae.add_argument("--out", default="autoencoder.keras", help="output .keras file (default: autoencoder.keras)")
+    dae.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    dae.set_defaults(handler=train_dae)
     return parser
 
 
@@ -114,7 +365,11 @@ def main(argv=None):
         print(f"keras-featviz: error: --classes must be 1-18 and --cue-class one of them "
               f"(got --classes {args.classes} --cue-class {args.cue_class})", file=sys.stderr)
         return 2
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except CommandError as error:
+        print(f"keras-featviz {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

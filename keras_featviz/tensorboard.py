@@ -91,3 +91,42 @@ class EventWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def unique_tags(labels):
+    """Labels as TensorBoard tags, a repeated one suffixed `_2`, `_3`, ..."""
+    seen, tags = {}, []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        tags.append(label if seen[label] == 1 else f"{label}_{seen[label]}")
+    return tags
+
+
+def log_visualization(writer, result, step, tags=None):
+    """Write a `Visualization` at `step`: images, grid and scalars.
+
+    One image per target under its tag, the labelled grid under `grid`,
+    `activation/<tag>`, `probability/<tag>` (single-class targets: the
+    probability of that class on its image) and `success_rate` (share of
+    single-class targets ranked first). Flushed, so a run that stops later
+    keeps it.
+
+    Args:
+        writer: An `EventWriter`.
+        result: A `Visualization`.
+        step: Int, the TensorBoard step (the epoch in training callbacks).
+        tags: Optional list of one tag per target; the result's labels by
+            default (a repeated one suffixed `_2`, ...). Defaults to `None`.
+    """
+    tags = unique_tags(result.labels) if tags is None else list(tags)
+    for i, tag in enumerate(tags):
+        writer.images(tag, result.images[i : i + 1], step=step)
+        writer.scalar(f"activation/{tag}", result.activations[i], step=step)
+        target = result.target_classes[i]
+        if target >= 0:
+            writer.scalar(f"probability/{tag}", result.probabilities[i, target], step=step)
+    for n, sheet in enumerate(result.grids()):
+        writer.images("grid" if n == 0 else f"grid_{n}", np.asarray(sheet)[None], step=step)
+    if not np.isnan(result.success_rate):
+        writer.scalar("success_rate", result.success_rate, step=step)
+    writer.flush()

@@ -23,3 +23,69 @@ def test_bad_arguments_give_one_line(capsys):
     assert capsys.readouterr().err.count("\n") == 1
     with pytest.raises(SystemExit):
         cli.main(["demo", "--steps", "0"])
+
+
+@pytest.fixture
+def saved_classifier(trained_classifier, tmp_path):
+    path = tmp_path / "tiny.keras"
+    trained_classifier.save(path)
+    return str(path)
+
+
+def test_visualize_classes_and_channels_of_a_saved_model(saved_classifier, tmp_path, capsys):
+    out, logs = tmp_path / "out", tmp_path / "logs"
+    code = cli.main(["visualize", saved_classifier, "--classes", "0-1", "--layer", "conv",
+                     "--channels", "2,5", "--steps", "5", "--width", "0.25", "--preprocess", "none",
+                     "--out", str(out), "--logdir", str(logs)])
+    assert code == 0
+    assert sorted(os.listdir(out)) == [
+        "000_class_0.png", "001_class_1.png", "002_conv-channel_2.png",
+        "003_conv-channel_5.png", "grid.png",
+    ]
+    assert os.listdir(logs / "featviz")
+    printed = capsys.readouterr().out
+    assert "Visualizing 4 targets of 'tiny_cnn'" in printed
+    assert f"tensorboard --logdir {logs}" in printed
+
+
+def test_train_dae_then_visualize_in_pretrained_mode(saved_classifier, patches, tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i, image in enumerate(patches[0][:64]):
+        Image.fromarray(image).save(folder / f"{i}.png")
+    decoder = tmp_path / "models" / "dae.keras"
+    assert cli.main(["train-dae", str(folder), "--size", "16", "--epochs", "1", "--width", "0.25",
+                     "--out", str(decoder)]) == 0
+    assert decoder.exists()
+    out = tmp_path / "out"
+    assert cli.main(["visualize", saved_classifier, "--mode", "pretrained", "--decoder", str(decoder),
+                     "--steps", "3", "--out", str(out)]) == 0
+    assert len(os.listdir(out)) == 4
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["visualize", "vgg17"], "keras-featviz visualize: error: unknown model 'vgg17': give a saved .keras file or one of vgg16,"),
+        (["visualize", "missing.keras"], "keras-featviz visualize: error: no model file at 'missing.keras'"),
+        (["visualize", "{model}", "--classes", "2-x"], "keras-featviz visualize: error: --classes takes indices and ranges like 0-9,15; got '2-x'"),
+        (["visualize", "{model}", "--classes", "3"], "keras-featviz visualize: error: --classes: the model has 3 classes (0-2); got 3"),
+        (["visualize", "{model}", "--layer", "conv", "--channels", "0-8"], "keras-featviz visualize: error: --channels: layer 'conv' has 8 channels (0-7); got 8"),
+        (["visualize", "{model}", "--layer", "conf"], "keras-featviz visualize: error: --layer: No layer named 'conf' in the classifier 'tiny_cnn'. Close names: ['conv']."),
+        (["visualize", "{model}", "--mode", "pretrained", "--decoder", "nope.keras"], "keras-featviz visualize: error: no decoder file at 'nope.keras'"),
+        (["train-dae", "no_such_folder"], "keras-featviz train-dae: error: no image folder at 'no_such_folder'"),
+    ],
+)
+def test_commands_answer_bad_input_with_one_line(saved_classifier, capsys, argv, message):
+    argv = [a.replace("{model}", saved_classifier) for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message), err
+    assert err.count("\n") == 1
+
+
+def test_vgg16_without_weights_is_a_valid_model():
+    model, preprocess = cli.load_classifier("vgg16", "none")
+    assert model.output_shape == (None, 1000) and preprocess == "vgg16"

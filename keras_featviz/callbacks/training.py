@@ -18,7 +18,7 @@ import numpy as np
 
 import keras
 
-from keras_featviz.tensorboard import EventWriter, check_writable
+from keras_featviz.tensorboard import EventWriter, check_writable, log_visualization, unique_tags
 from keras_featviz.validation import directory_path, positive_int
 from keras_featviz.visualizer import MODES, FeatureVisualizer
 
@@ -38,15 +38,6 @@ def preserved_random_state():
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
-
-
-def unique_tags(labels):
-    """Labels as TensorBoard tags, a repeated one suffixed `_2`, `_3`, ..."""
-    seen, tags = {}, []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        tags.append(label if seen[label] == 1 else f"{label}_{seen[label]}")
-    return tags
 
 
 class FeatureVisualizationCallback(keras.callbacks.Callback):
@@ -262,18 +253,6 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             )
 
     def _write(self, result, epoch):
-        writer = self.writer
-        for i, tag in enumerate(self.tags):
-            writer.images(tag, result.images[i : i + 1], step=epoch)
-            writer.scalar(f"activation/{tag}", result.activations[i], step=epoch)
-            target = result.target_classes[i]
-            if target >= 0:
-                writer.scalar(
-                    f"probability/{tag}", result.probabilities[i, target], step=epoch
-                )
-        writer.images("grid", np.asarray(result.grid())[None], step=epoch)
-        if not np.isnan(result.success_rate):
-            writer.scalar("success_rate", result.success_rate, step=epoch)
-        writer.flush()
+        log_visualization(self.writer, result, epoch, self.tags)
         if self.image_dir is not None:
             result.save(os.path.join(self.image_dir, f"epoch_{epoch + 1:03d}"))
