@@ -136,6 +136,24 @@ def _flat_unit(index, layer, shape):
     return index
 
 
+class LatestValue(keras.metrics.Metric):
+    """The value of the last step, not a running mean: what the image is now.
+
+    Progress bars and `ActivationEarlyStopping` read the current activation;
+    a mean over all steps so far would trail it.
+    """
+
+    def __init__(self, name="latest", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.value = self.add_variable(shape=(), initializer="zeros", name="value")
+
+    def update_state(self, value):
+        self.value.assign(ops.cast(value, self.dtype))
+
+    def result(self):
+        return self.value
+
+
 class CoupledModel(keras.Model):
     """Generator coupled to a frozen classifier probe, trained by Eq. 2.
 
@@ -155,19 +173,23 @@ class CoupledModel(keras.Model):
         preprocess: Callable applied to RGB 0-255 pixels before the
             classifier.
         penalty: Float, Eq. 2's lambda.
+        paper_loss: Bool, read every class through ReLU as Eq. 2 does, so
+            an inactive target gets no gradient (for comparisons with the
+            paper's procedure). Defaults to `False`.
     """
 
-    def __init__(self, generator, probe, plan, preprocess, penalty, **kwargs):
+    def __init__(self, generator, probe, plan, preprocess, penalty, paper_loss=False, **kwargs):
         super().__init__(dtype="float32", **kwargs)
         self.generator = generator
         self.probe = probe
         self.plan = plan
         self.preprocess = preprocess
         self.penalty = float(penalty)
+        self.paper_loss = bool(paper_loss)
         is_class = np.zeros(plan.width, "float32")
         is_class[: plan.num_classes] = 1.0
         self._is_class = is_class
-        self.activation_tracker = keras.metrics.Mean(name="activation")
+        self.activation_tracker = LatestValue(name="activation")
 
     def call(self, f0, training=False):
         pixels = to_pixels(self.generator(f0, training=training))
@@ -203,7 +225,10 @@ class CoupledModel(keras.Model):
         weights = y["weights"]
         raw = y_pred["readouts"]
         rectified = self._is_class * ops.relu(raw) + (1.0 - self._is_class) * raw
-        read = ops.where(weights > 0, self._gradient_path(raw, y_pred["logits"]), rectified)
+        if self.paper_loss:
+            read = rectified
+        else:
+            read = ops.where(weights > 0, self._gradient_path(raw, y_pred["logits"]), rectified)
         gain = ops.sum(weights * read, axis=1)
         others = ops.sum(y["others"] * ops.relu(y_pred["logits"]), axis=1)
         loss = ops.sum(-gain + self.penalty * others)

@@ -169,6 +169,11 @@ class FeatureVisualizer:
             `None`.
         class_names: Optional list of class names for labels. Defaults to
             `None`.
+        paper_loss: Bool, Eq. 2 to the letter: a target whose logit is
+            negative reads ReLU(logit) = 0 and gets no gradient. By default
+            it follows its log-softmax until it is active (see
+            `CoupledModel`); `True` is for comparing with the paper's
+            procedure. Defaults to `False`.
 
     Example:
 
@@ -197,6 +202,7 @@ class FeatureVisualizer:
         batch_size=DEFAULT_BATCH_SIZE,
         optimizer=None,
         class_names=None,
+        paper_loss=False,
     ):
         self.probe = ClassifierProbe(classifier)
         self.classifier = classifier
@@ -221,6 +227,7 @@ class FeatureVisualizer:
                 f"Received: {len(class_names)} class_names"
             )
         self.penalty = float(penalty)
+        self.paper_loss = bool(paper_loss)
         self.seed = seed
         self.width = width
         self.batch_size = int(batch_size)
@@ -305,7 +312,7 @@ class FeatureVisualizer:
             generator = self._generator_source(rows)
             model = CoupledModel(
                 generator, probe.model, plan, self._preprocess, self.penalty,
-                name="coupled",
+                paper_loss=self.paper_loss, name="coupled",
             )
             model.compile(optimizer=self._new_optimizer())
             f0 = np.ones((rows, generator.input_shape[-1]), "float32")
