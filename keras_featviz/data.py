@@ -12,7 +12,7 @@ import math
 import os
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 SHAPES = ("circle", "triangle", "square", "pentagon", "star", "cross")
 FILLS = ("line", "double", "filled")
@@ -175,3 +175,45 @@ def shapes_data(
         images = np.stack([draw_shape(int(k), size, rng, bool(c)) for k, c in zip(labels, cues)]) if n else np.zeros((0, size, size, 3), "uint8")
         splits.append((images, labels.astype("int64")))
     return tuple(splits)
+
+
+def augment(images, seed=0, blur=1.2, brightness=50.0, contrast=0.7):
+    """Photometric variants of `images`: blur, lower contrast, lifted blacks.
+
+    A classifier trained on the shapes alone keys on their exact pixels:
+    the demo's CNN drops from 94% to 16% on test images 20 levels brighter,
+    and to 26% on images blurred by sigma 0.5, so it recognises almost no
+    image a generator makes. Training it on these variants too makes it
+    judge the shape, not the pixel values.
+
+    Each image independently: with probability 0.6 a Gaussian blur of
+    radius `U(0, blur)`; then its pixels scaled by `U(contrast, 1)`; then,
+    with probability 0.7, raised by `U(0, brightness)`.
+
+    Args:
+        images: uint8 array `(N, h, w, c)`.
+        seed: Int. Defaults to `0`.
+        blur: Float, the largest blur radius (pixels). Defaults to `1.2`.
+        brightness: Float, the largest offset (0-255 levels). Defaults to
+            `50`.
+        contrast: Float in `(0, 1]`, the smallest contrast factor. Defaults
+            to `0.7`.
+
+    Returns:
+        uint8 array of the same shape.
+    """
+    rng = np.random.default_rng(seed)
+    images = np.asarray(images, "uint8")
+    count = len(images)
+    radii = rng.uniform(0, blur, count) * (rng.random(count) < 0.6)
+    out = np.empty(images.shape, "float32")
+    for i, (image, radius) in enumerate(zip(images, radii)):
+        if radius > 0:
+            squeezed = image[..., 0] if image.shape[-1] == 1 else image
+            blurred = Image.fromarray(squeezed).filter(ImageFilter.GaussianBlur(float(radius)))
+            out[i] = np.asarray(blurred, "float32").reshape(image.shape)
+        else:
+            out[i] = image
+    out *= rng.uniform(contrast, 1.0, (count, 1, 1, 1))
+    out += rng.uniform(0, brightness, (count, 1, 1, 1)) * (rng.random((count, 1, 1, 1)) < 0.7)
+    return np.clip(np.round(out), 0, 255).astype("uint8")

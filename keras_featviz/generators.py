@@ -145,7 +145,10 @@ def _body(x, image_shape, builder, width):
     return keras.layers.UpSampling2D(2, dtype="float32")(x)
 
 
-def scratch_generator(image_shape, width=1.0, rows=1, seed=None, name="generator"):
+def scratch_generator(
+    image_shape, width=1.0, rows=1, seed=None, name="generator",
+    noise_stddev=SCRATCH_NOISE_STDDEV,
+):
     """The generator of section 4.1, trained from scratch.
 
     Input: the constants `f0 = 1` of Eq. 1, shape `(rows, features)`. The
@@ -163,6 +166,9 @@ def scratch_generator(image_shape, width=1.0, rows=1, seed=None, name="generator
         seed: Int or `None`, seed of the weights and noise. Defaults to
             `None`.
         name: String, the model name. Defaults to `"generator"`.
+        noise_stddev: Float >= 0, sigma of the additive noise on `f0`
+            (Table 1: 2). `0` trains on the noise-free feature vector that
+            makes the image shown. Defaults to `2.0`.
 
     Returns:
         A `keras.Model` from `(rows, features)` to `(rows, h, w, c)` images in
@@ -184,7 +190,7 @@ def scratch_generator(image_shape, width=1.0, rows=1, seed=None, name="generator
     x = FeatureVector(
         rows=rows,
         noise="additive",
-        stddev=SCRATCH_NOISE_STDDEV,
+        stddev=noise_stddev,
         initial=1.0,
         seed=seed,
         name="feature_vector",
@@ -235,7 +241,10 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
     return keras.Model(features, x, name=name)
 
 
-def latent_generator(decoder, rows=1, trainable_decoder=False, seed=None, name="generator"):
+def latent_generator(
+    decoder, rows=1, trainable_decoder=False, seed=None, name="generator",
+    noise_stddev=LATENT_NOISE_STDDEV,
+):
     """A feature vector of `rows` targets in front of `decoder`.
 
     The pretrained mode of section 4.2: `alpha` starts at 0 (`f = 0`), has
@@ -250,6 +259,8 @@ def latent_generator(decoder, rows=1, trainable_decoder=False, seed=None, name="
             `False`.
         seed: Int or `None`, seed of the noise. Defaults to `None`.
         name: String, the model name. Defaults to `"generator"`.
+        noise_stddev: Float >= 0, sigma of the multiplicative noise (Table
+            1: 0.05). Defaults to `0.05`.
 
     Returns:
         A `keras.Model` from `(rows, features)` to images.
@@ -259,7 +270,7 @@ def latent_generator(decoder, rows=1, trainable_decoder=False, seed=None, name="
     x = FeatureVector(
         rows=rows,
         noise="multiplicative",
-        stddev=LATENT_NOISE_STDDEV,
+        stddev=noise_stddev,
         initial=0.0,
         norm_penalty=LATENT_NORM_PENALTY,
         seed=seed,

@@ -54,6 +54,8 @@ def test_bad_constructor_arguments(model, tmp_path):
         keras_featviz.FeatureVisualizer(model, generator="gan")
     with pytest.raises(ValueError, match="needs a `decoder`"):
         keras_featviz.FeatureVisualizer(model, generator="pretrained")
+    with pytest.raises(ValueError, match=re.escape("`noise` must be a number >= 0 or None. Received: noise=-1")):
+        keras_featviz.FeatureVisualizer(model, noise=-1)
     missing = str(tmp_path / "missing.keras")
     with pytest.raises(FileNotFoundError, match=re.escape(f"No decoder file at {missing!r}")):
         keras_featviz.FeatureVisualizer(model, generator="pretrained", decoder=missing)

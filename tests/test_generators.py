@@ -40,3 +40,29 @@ def test_bad_generator_arguments():
         generators.scratch_generator((32, 32))
     with pytest.raises(ValueError, match=r"`noise` must be one of"):
         FeatureVector(noise="uniform")
+
+
+def test_feature_noise_is_none_in_scratch_mode_unless_given():
+    from conftest import tiny_classifier
+    import keras_featviz
+
+    model = tiny_classifier()
+    for noise, expected in ((None, 0.0), (2.0, generators.SCRATCH_NOISE_STDDEV), (0.5, 0.5)):
+        visualizer = keras_featviz.FeatureVisualizer(model, width=0.125, noise=noise)
+        layer = visualizer._generator_source(1).get_layer("feature_vector")
+        assert layer.stddev == expected
+    assert generators.latent_generator(
+        generators.decoder_network((8, 8, 3), width=0.125), noise_stddev=0.0
+    ).get_layer("feature_vector").stddev == 0.0
+
+
+def test_augment_keeps_shape_and_is_repeatable():
+    from keras_featviz.data import augment, shapes_data
+
+    (x, _), _, _ = shapes_data(train=12, validation=0, test=0, size=16, seed=0)
+    out = augment(x, seed=3)
+    assert out.shape == x.shape and out.dtype == np.uint8
+    np.testing.assert_array_equal(out, augment(x, seed=3))
+    assert not np.array_equal(out, x)
+    gray = augment(x[..., :1], seed=3)
+    assert gray.shape == x[..., :1].shape
