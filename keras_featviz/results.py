@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 MIN_TILE = 96
-LABEL_HEIGHT = 14
+LABEL_HEIGHT = 26  # two lines: the label, then its score
 
 
 def to_pil(image):
@@ -29,6 +29,15 @@ def to_pil(image):
 def file_stem(name):
     """A file-name-safe form of an objective name."""
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-") or "target"
+
+
+def _fit(text, width, font):
+    """`text`, cut with an ellipsis where it would run into the next tile."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
 
 
 class Visualization:
@@ -78,8 +87,8 @@ class Visualization:
     def _caption(self, i):
         target = self.target_classes[i]
         if target >= 0:
-            return f"{self.labels[i]} p={self.probabilities[i, target]:.2f}"
-        return f"{self.labels[i]} a={self.activations[i]:.3g}"
+            return self.labels[i], f"p={self.probabilities[i, target]:.2f}"
+        return self.labels[i], f"a={self.activations[i]:.3g}"
 
     def grid(self, indices=None, columns=None, tile=None, labels=True):
         """A labelled grid sheet of the images.
@@ -113,7 +122,9 @@ class Visualization:
             tile_image = to_pil(self.images[i]).convert("RGB")
             sheet.paste(tile_image.resize((cell_w, cell_h), Image.NEAREST), (x, y))
             if labels:
-                draw.text((x + 2, y + cell_h + 1), self._caption(i), fill="black", font=font)
+                for line, text in enumerate(self._caption(i)):
+                    text = _fit(text, cell_w - 4, font)
+                    draw.text((x + 2, y + cell_h + 1 + 12 * line), text, fill="black", font=font)
         return sheet
 
     def grids(self, per_sheet=100, **kwargs):

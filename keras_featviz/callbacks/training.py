@@ -22,7 +22,7 @@ from keras_featviz.tensorboard import EventWriter, check_writable, log_visualiza
 from keras_featviz.validation import directory_path, positive_int
 from keras_featviz.visualizer import MODES, FeatureVisualizer
 
-DEFAULT_STEPS = 50
+DEFAULT_STEPS = 10
 
 
 @contextlib.contextmanager
@@ -77,7 +77,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         preprocess: Applied to RGB 0-255 images before the model, as in
             `FeatureVisualizer`. Defaults to `None`.
         steps: Int, optimisation steps per target each time the targets are
-            visualized. Defaults to `50`.
+            visualized; each time continues from the last (warm start).
+            Defaults to `10`.
         every_n_epochs: Int, visualize every this many epochs (and after
             the last). Defaults to `1`.
         image_dir: Optional directory; if given, PNGs and the grid are also
