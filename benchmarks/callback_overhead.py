@@ -1,0 +1,119 @@
+"""What `FeatureVisualizationCallback` adds to an epoch of the shapes demo.
+
+Trains the shapes demo classifier twice from the same seed, without and with
+the callback at its default settings (every class, every epoch), and prints
+the time per epoch of each and the overhead as a percentage, with the
+one-off setup (building and compiling the coupled model) apart.
+
+Usage:
+
+    python benchmarks/callback_overhead.py              # about 3 min on 2 cores
+    python benchmarks/callback_overhead.py --generator pretrained
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import workloads  # noqa: E402  (benchmarks/ is not a package)
+
+
+class EpochTimer:
+    """Wall time of each epoch, callbacks' `on_epoch_end` included."""
+
+    def __init__(self):
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def on_train_begin(inner, logs=None):
+                self.train_begin = time.perf_counter()
+                self.ends = []
+
+            def on_epoch_end(inner, epoch, logs=None):
+                self.ends.append(time.perf_counter())
+
+        self.callback = Timer()
+
+    def epochs(self):
+        starts = [self.train_begin] + self.ends[:-1]
+        return [end - start for start, end in zip(starts, self.ends)]
+
+
+def timed_fit(x, y, callbacks, epochs, seed):
+    import keras
+
+    from keras_featviz.demo import shapes_classifier
+
+    keras.utils.set_random_seed(seed)
+    model = shapes_classifier(x.shape[1], int(y.max()) + 1)
+    model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    started = time.perf_counter()
+    # The timer goes last, so its epoch end comes after the visualization.
+    model.fit(x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=callbacks + [timer.callback])
+    return time.perf_counter() - started, timer.epochs()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per run (default: 4)")
+    parser.add_argument("--generator", default="scratch", choices=["scratch", "pretrained"])
+    parser.add_argument("--cache", default=os.path.join(HERE, ".cache"))
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "callback_overhead.json"))
+    args = parser.parse_args(argv)
+
+    from keras_featviz.callbacks import FeatureVisualizationCallback
+    from keras_featviz.data import CLASS_NAMES, shapes_data
+
+    settings = workloads.SHAPES
+    (x, y), _, _ = shapes_data(train=settings["train"], validation=0, test=0, size=settings["size"],
+                               seed=settings["seed"], cue_class=0, classes=settings["classes"])
+    kwargs = {}
+    if args.generator == "pretrained":
+        args.model = "shapes"
+        workloads.prepare(args)
+        kwargs["decoder"] = workloads.shapes_paths(args.cache)[1]
+    plain_total, plain = timed_fit(x, y, [], args.epochs, settings["seed"])
+    with tempfile.TemporaryDirectory() as log_dir:
+        callback = FeatureVisualizationCallback(
+            log_dir=log_dir, class_names=list(CLASS_NAMES[: settings["classes"]]),
+            generator=args.generator, **kwargs,
+        )
+        watched_total, watched = timed_fit(x, y, [callback], args.epochs, settings["seed"])
+    # Epoch 1 of each run holds compilation; the steady state is what users pay.
+    plain_epoch = sum(plain[1:]) / (len(plain) - 1)
+    watched_epoch = sum(watched[1:]) / (len(watched) - 1)
+    setup = watched[0] - plain[0] - (watched_epoch - plain_epoch)
+    overhead = (watched_epoch - plain_epoch) / plain_epoch
+    figures = {
+        "generator": args.generator,
+        "targets": settings["classes"],
+        "steps_per_epoch": callback.steps,
+        "epoch_s_without": round(plain_epoch, 2),
+        "epoch_s_with": round(watched_epoch, 2),
+        "overhead_percent": round(100 * overhead, 1),
+        "one_off_setup_s": round(setup, 2),
+        "last_success_rate": callback.last_result.success_rate if callback.last_result else None,
+        "machine": workloads.machine()["description"],
+    }
+    print(f"Shapes demo classifier, {settings['train']} images of {settings['size']}x{settings['size']}, "
+          f"{args.epochs} epochs; callback: {args.generator}, {settings['classes']} classes, "
+          f"{callback.steps} steps per epoch")
+    print(f"  epoch without the callback: {plain_epoch:.2f} s")
+    print(f"  epoch with the callback:    {watched_epoch:.2f} s")
+    print(f"  overhead per epoch:         {100 * overhead:.1f}%  (one-off setup {setup:.1f} s)")
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as handle:
+        json.dump(figures, handle, indent=2)
+    print(f"Wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
