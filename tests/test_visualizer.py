@@ -8,7 +8,7 @@ import pytest
 import keras
 import keras_featviz
 from keras_featviz import objectives
-from conftest import SIZE, colour_patches, tiny_classifier, train
+from conftest import SIZE, tiny_classifier, train
 
 
 def weights_digest(model):
