@@ -151,7 +151,8 @@ class LatestValue(keras.metrics.Metric):
         self.value.assign(ops.cast(value, self.dtype))
 
     def result(self):
-        return self.value
+        # A tensor, not the variable itself: JAX's jitted step returns it.
+        return ops.convert_to_tensor(self.value)
 
 
 class CoupledModel(keras.Model):
