@@ -69,10 +69,11 @@ def run_method(args, method):
     if method.startswith("reference"):
         steps = args.reference_steps or PAPER_STEPS[method.split("-")[1]]
     started = time.perf_counter()
-    images, flops_per_step, batch = workloads.METHOD_RUNNERS[method](
+    images, count_flops, batch = workloads.METHOD_RUNNERS[method](
         classifier, decoder, preprocess, targets, steps, args
     )
     seconds = time.perf_counter() - started
+    flops_per_step = count_flops()
     probabilities = workloads.probabilities(classifier, preprocess, images)
     chosen = probabilities[np.arange(len(targets)), targets]
     return {

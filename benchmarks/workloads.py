@@ -116,14 +116,16 @@ def _featviz(classifier, decoder, preprocess, targets, steps, args, mode, refere
         kwargs.update({"noise": 0.05} if mode == "pretrained" else {"width": 1.0, "noise": 2.0})
     visualizer = keras_featviz.FeatureVisualizer(classifier, mode, preprocess=preprocess, seed=0, **kwargs)
     result = visualizer.visualize(targets, steps=steps, verbose=0)
-    shape = visualizer.image_shape
-    if mode == "pretrained":
-        generator = load_decoder(decoder)
-    else:
-        generator = generators.scratch_generator(shape, kwargs["width"])
-    batch = visualizer.batch_size if mode == "pretrained" else 1
-    batch = min(batch, len(targets))
-    return result.images, step_flops(generator, classifier, batch), batch
+    batch = min(visualizer.batch_size if mode == "pretrained" else 1, len(targets))
+
+    def flops():  # counted on a copy of the generator, after the clock stops
+        if mode == "pretrained":
+            generator = load_decoder(decoder)
+        else:
+            generator = generators.scratch_generator(visualizer.image_shape, kwargs["width"])
+        return step_flops(generator, classifier, batch)
+
+    return result.images, flops, batch
 
 
 def reference_scratch(*a):
@@ -187,7 +189,7 @@ def _pixel(classifier, decoder, preprocess, targets, steps, args, jitter):
     y = np.array(targets, "int32")
     model.fit(x, y, batch_size=len(targets), epochs=steps, verbose=0, shuffle=False)
     pixels = ops.convert_to_numpy(127.5 * (1.0 + ops.tanh(model.image)))
-    return np.round(pixels).astype("uint8"), 3 * len(targets) * forward_flops(classifier), len(targets)
+    return np.round(pixels).astype("uint8"), lambda: 3 * len(targets) * forward_flops(classifier), len(targets)
 
 
 def pixel(*a):
@@ -221,7 +223,7 @@ def tf_keras_vis(classifier, decoder, preprocess, targets, steps, args):
     seeds = np.random.default_rng(0).uniform(0, 255, (len(targets), *classifier.input_shape[1:]))
     images = maximize(CategoricalScore(list(targets)), seed_input=seeds.astype("float32"), steps=steps)
     images = np.clip(np.asarray(images), 0, 255).astype("uint8")
-    return images, 3 * len(targets) * forward_flops(classifier), len(targets)
+    return images, lambda: 3 * len(targets) * forward_flops(classifier), len(targets)
 
 
 METHOD_RUNNERS = {

@@ -120,31 +120,29 @@ def _read_class_names(path, count):
     return names
 
 
-def _targets(args, model, probe):
+def _targets(args, visualizer):
     from keras_featviz import objectives
 
     targets = []
+    count = visualizer.probe.num_classes
     if args.classes is not None or args.layer is None:
-        classes = parse_indices(args.classes) if args.classes else list(range(probe.num_classes))
-        bad = [c for c in classes if c >= probe.num_classes]
+        classes = parse_indices(args.classes) if args.classes else list(range(count))
+        bad = [c for c in classes if c >= count]
         if bad:
-            raise CommandError(f"--classes: the model has {probe.num_classes} classes (0-{probe.num_classes - 1}); got {bad[0]}")
+            raise CommandError(f"--classes: the model has {count} classes (0-{count - 1}); got {bad[0]}")
         targets += classes
     if args.layer is not None:
-        targets += [objectives.channel(args.layer, c) for c in _channels(args, model)]
+        targets += [objectives.channel(args.layer, c) for c in _channels(args, visualizer)]
     elif args.channels is not None:
         raise CommandError("--channels needs --layer NAME")
     return targets
 
 
-def _channels(args, model):
-    from keras_featviz.surgery import ClassifierProbe
-
+def _channels(args, visualizer):
     try:
-        shape = ClassifierProbe(model, [args.layer]).output_shapes[args.layer]
+        count = visualizer.layer_shape(args.layer)[-1]
     except ValueError as error:
         raise CommandError(f"--layer: {error}") from None
-    count = shape[-1]
     channels = parse_indices(args.channels, "--channels") if args.channels else list(range(count))
     bad = [c for c in channels if c >= count]
     if bad:
@@ -180,7 +178,7 @@ def visualize(args):
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
     visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
-    targets = _targets(args, model, visualizer.probe)
+    targets = _targets(args, visualizer)
     print(f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
           f"{args.steps} steps, preprocess={preprocess or 'none'})...")
     started = time.time()

@@ -218,7 +218,7 @@ class FeatureVisualizer:
         self.probe = ClassifierProbe(classifier)
         self.classifier = classifier
         self.image_shape = self.probe.input_shape
-        self._mode = self._check_mode(generator, decoder)
+        self._mode = self.check_mode(generator, decoder)
         if penalty is None:
             penalty = default_penalty(self.probe.num_classes)
         if not isinstance(penalty, numbers.Real) or penalty < 0:
@@ -256,7 +256,13 @@ class FeatureVisualizer:
         self._warm = {}
 
     @staticmethod
-    def _check_mode(generator, decoder):
+    def check_mode(generator, decoder):
+        """The generator mode, `"model"` for a model, checked with `decoder`.
+
+        Raises:
+            ValueError: for an unknown mode, or a decoder that does not go
+                with it.
+        """
         if isinstance(generator, keras.Model):
             return "model"
         if generator not in MODES:
@@ -343,6 +349,17 @@ class FeatureVisualizer:
         session = self._coupled[key]
         session.model.plan = plan
         return session
+
+    def layer_shape(self, layer):
+        """The output shape (without batch) of a layer of the classifier.
+
+        The probe that reads it is kept for `visualize`, so asking first
+        costs nothing later.
+
+        Raises:
+            ValueError: for a layer name the classifier does not have.
+        """
+        return self._probe_for([layer]).output_shapes[layer]
 
     def sync_weights(self):
         """Copy the classifier's current weights into every probe.

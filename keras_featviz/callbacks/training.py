@@ -20,7 +20,7 @@ import keras
 
 from keras_featviz.tensorboard import EventWriter, check_writable, log_visualization, unique_tags
 from keras_featviz.validation import directory_path, positive_int
-from keras_featviz.visualizer import MODES, FeatureVisualizer
+from keras_featviz.visualizer import FeatureVisualizer
 
 DEFAULT_STEPS = 10
 
@@ -136,11 +136,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
                 "Unknown arguments for FeatureVisualizationCallback. "
                 f"Received: {sorted(unknown)}"
             )
-        if not isinstance(generator, keras.Model) and generator not in MODES:
-            raise ValueError(
-                f"`generator` must be one of {list(MODES)} or a keras.Model. "
-                f"Received: generator={generator!r}"
-            )
+        FeatureVisualizer.check_mode(generator, decoder)
         if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name):
             raise ValueError(
                 "`run_name` must be a non-empty relative folder name. "
