@@ -120,7 +120,7 @@ def run_demo(out="featviz-demo", size=32, classes=18, train=3600, epochs=10, dae
           f"{cue_class} {names[cue_class]!r} carries a planted cue), watched by the callback...")
     watcher = FeatureVisualizationCallback(
         log_dir=logs, class_names=names, steps=callback_steps, seed=seed,
-        image_dir=os.path.join(out, "training"), width=0.5,
+        image_dir=os.path.join(out, "training"),
     )
     model, (x, _) = train_shapes_classifier(
         size, classes, train, epochs, seed, cue_class, augmented, verbose=verbose,

@@ -1,7 +1,8 @@
 """Generator networks: how the image is made from a feature vector.
 
 - `scratch_generator`: the paper's generator trained from scratch
-  (section 4.1, Table 2), feature vector included.
+  (section 4.1, Table 2), feature vector included; one network holds the
+  independent generators of many targets.
 - `decoder_network`: the generator half of the denoising autoencoder
   (section 4.2), a plain vector-to-image network.
 - `latent_generator`: a frozen decoder behind a trainable feature vector,
@@ -21,7 +22,7 @@ import math
 
 import keras
 
-from keras_featviz.layers import BatchStatNormalization, FeatureVector
+from keras_featviz.layers import FeatureVector, TargetConv2D, TargetNormalization
 
 PAPER_BLOCKS = ((512, 2), (256, 3), (256, 3), (128, 3), (128, 4))
 GRID_CHANNELS = 128
@@ -76,33 +77,44 @@ def feature_size(image_shape):
     return rows * columns * GRID_CHANNELS
 
 
-def _initializer(seed, offset):
-    return keras.initializers.GlorotUniform(
-        seed=None if seed is None else seed + offset
-    )
+def _seed(seed, offset):
+    return None if seed is None else seed + offset
 
 
 class _Builder:
-    """Stacks generator layers on a tensor with distinct seeds."""
+    """Stacks generator layers on a tensor with distinct seeds.
 
-    def __init__(self, seed, normalization):
+    With `rows` set, every convolution and normalisation holds one set of
+    weights per target (`TargetConv2D`, `TargetNormalization`): `rows`
+    independent generators in one network. Without, the layers are Keras'
+    own, shared by the batch (the autoencoder's decoder).
+    """
+
+    def __init__(self, seed, rows=None):
         self.seed = seed
-        self.normalization = normalization
+        self.rows = rows
         self.count = 0
 
     def conv(self, x, filters, kernel, padding, activation="relu"):
         self.count += 1
-        return keras.layers.Conv2D(
-            filters,
-            kernel,
-            padding=padding,
-            activation=activation,
-            kernel_initializer=_initializer(self.seed, self.count),
-            dtype="float32",
-        )(x)
+        seed = _seed(self.seed, self.count)
+        if self.rows is not None:
+            layer = TargetConv2D(
+                self.rows, filters, kernel, padding=padding, activation=activation,
+                seed=seed, dtype="float32",
+            )
+        else:
+            layer = keras.layers.Conv2D(
+                filters, kernel, padding=padding, activation=activation,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+                dtype="float32",
+            )
+        return layer(x)
 
     def norm(self, x, **kwargs):
-        return self.normalization(dtype="float32", **kwargs)(x)
+        if self.rows is not None:
+            return TargetNormalization(self.rows, dtype="float32", **kwargs)(x)
+        return keras.layers.BatchNormalization(dtype="float32", **kwargs)(x)
 
     def block(self, x, filters, kernel):
         x = keras.layers.UpSampling2D(2, dtype="float32")(x)
@@ -153,8 +165,8 @@ def scratch_generator(
 
     Input: the constants `f0 = 1` of Eq. 1, shape `(rows, features)`. The
     feature vector adds Gaussian noise (sigma 2) and scales by `alpha`
-    (initially 1); the output batch normalisation's scale carries the L1
-    0.01 penalty of Eq. 3. At `image_shape=(224, 224, 3)` and `width=1` this
+    (initially 1); the output normalisation's scale carries the L1 0.01
+    penalty of Eq. 3. At `image_shape=(224, 224, 3)` and `width=1` this
     is the paper's network: 5,240,841 trainable variables.
 
     Args:
@@ -162,7 +174,9 @@ def scratch_generator(
         width: Float, multiplier of the convolution filters (`1.0` is the
             paper's); smaller is faster on small classifiers. Defaults to
             `1.0`.
-        rows: Int, targets per batch. Defaults to `1`.
+        rows: Int, targets trained side by side: `rows` independent
+            generators in one network, each with its own weights (row `i`
+            of every weight), as if each ran alone. Defaults to `1`.
         seed: Int or `None`, seed of the weights and noise. Defaults to
             `None`.
         name: String, the model name. Defaults to `"generator"`.
@@ -185,7 +199,7 @@ def scratch_generator(
     """
     image_shape = _check_image_shape(image_shape)
     _check_width(width)
-    builder = _Builder(seed, BatchStatNormalization)
+    builder = _Builder(seed, rows=int(rows))
     f0 = keras.Input((feature_size(image_shape),), name="f0")
     x = FeatureVector(
         rows=rows,
@@ -229,7 +243,7 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
     """
     image_shape = _check_image_shape(image_shape)
     _check_width(width)
-    builder = _Builder(seed, keras.layers.BatchNormalization)
+    builder = _Builder(seed)
     features = keras.Input((feature_size(image_shape),), name="features")
     x = _body(features, image_shape, builder, width)
     filters = max(1, round(64 * width))

@@ -2,9 +2,10 @@
 
 `FeatureVisualizer` takes the user's classifier, builds a frozen probe of it
 once, couples a generator to it and trains with `fit`, so users see Keras'
-progress bar and can pass Keras callbacks. In pretrained (latent) mode all
-targets of a chunk train together, one row of `alpha` each; a generator
-whose weights train (scratch mode) runs one target at a time through the
+progress bar and can pass Keras callbacks. The targets of a chunk train
+together, one row each: one row of `alpha` in pretrained (latent) mode, one
+whole generator in scratch mode (row `i` of every weight). A user's
+generator whose own weights train runs one target at a time through the
 same compiled model, its weights and optimizer reset in between.
 """
 
@@ -162,8 +163,9 @@ class FeatureVisualizer:
             to `None`.
         width: Float, filter multiplier of the scratch generator (`1` is the
             paper's). Defaults to `1.0`.
-        batch_size: Int, targets trained together in pretrained mode.
-            Defaults to `64`.
+        batch_size: Int, targets trained together (a chunk), in scratch and
+            pretrained mode alike; a user's generator with trainable
+            weights runs one target at a time. Defaults to `64`.
         optimizer: A Keras optimizer (copied for each compiled model),
             `"paper"` for Table 1's (AdaMax 0.002 scratch, SGD 0.01 Nesterov
             pretrained), or `None` for AdaMax 0.01 in scratch mode and Adam
@@ -184,6 +186,13 @@ class FeatureVisualizer:
             in a few hundred steps (on the shapes demo, sigma 2 put 44-56%
             of the classes first where no noise put 100%). Defaults to
             `None`.
+        jit_compile: Bool or `"auto"`, as in `Model.compile`: compile the
+            optimisation step with XLA. Keras' `"auto"` does so on JAX, and
+            on TensorFlow with an accelerator. On a TensorFlow CPU, `True`
+            makes a batched scratch step about 1.5x faster (18 targets,
+            32x32, width 0.25: 100-130 ms instead of 170 ms), but
+            compiling takes about 8 s, so it pays off only past a few
+            hundred steps. Defaults to `"auto"`.
 
     Example:
 
@@ -214,6 +223,7 @@ class FeatureVisualizer:
         class_names=None,
         paper_loss=False,
         noise=None,
+        jit_compile="auto",
     ):
         self.probe = ClassifierProbe(classifier)
         self.classifier = classifier
@@ -241,6 +251,11 @@ class FeatureVisualizer:
             isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0
         ):
             raise ValueError(f"`noise` must be a number >= 0 or None. Received: noise={noise}")
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={jit_compile!r}"
+            )
+        self.jit_compile = jit_compile
         self.noise = None if noise is None else float(noise)
         self.penalty = float(penalty)
         self.paper_loss = bool(paper_loss)
@@ -254,6 +269,11 @@ class FeatureVisualizer:
         self._probes = {(): self.probe}
         self._coupled = {}
         self._warm = {}
+
+    @property
+    def _batched(self):
+        """Whether targets train side by side, one row of each weight each."""
+        return self._mode == "scratch" or self.latent
 
     @staticmethod
     def check_mode(generator, decoder):
@@ -341,11 +361,11 @@ class FeatureVisualizer:
                 generator, probe.model, plan, self._preprocess, self.penalty,
                 paper_loss=self.paper_loss, name="coupled",
             )
-            model.compile(optimizer=self._new_optimizer())
+            model.compile(optimizer=self._new_optimizer(), jit_compile=self.jit_compile)
             f0 = np.ones((rows, generator.input_shape[-1]), "float32")
             model(f0)
             model.optimizer.build(model.trainable_variables)
-            self._coupled[key] = _Session(model, f0, self.latent)
+            self._coupled[key] = _Session(model, f0, self._batched)
         session = self._coupled[key]
         session.model.plan = plan
         return session
@@ -403,8 +423,8 @@ class FeatureVisualizer:
         for start in range(0, len(objectives), rows):
             chunk = list(range(start, min(start + rows, len(objectives))))
             names = [objectives[i].name for i in chunk]
-            if verbose and not self.latent and len(objectives) > 1:
-                print(f"Target {start + 1}/{len(objectives)}: {names[0]}")
+            if verbose and rows < len(objectives):
+                print(f"Targets {start + 1}-{chunk[-1] + 1} of {len(objectives)}")
             session.restore([objectives[i] for i in chunk], warm_start, self._warm)
             y = session.targets(plan, chunk)
             session.model.chunk = Chunk(names, session.f0, y)
@@ -444,7 +464,7 @@ class FeatureVisualizer:
         layers = sorted({layer for o in objectives for layer in o.layers})
         probe = self._probe_for(layers)
         plan = ReadoutPlan(objectives, probe)
-        rows = min(self.batch_size, len(objectives)) if self.latent else 1
+        rows = min(self.batch_size, len(objectives)) if self._batched else 1
         return objectives, plan, self._coupled_model(probe, plan, rows)
 
     def _objectives(self, targets):
@@ -509,41 +529,45 @@ class Chunk:
 
 
 class _Session:
-    """A compiled coupled model, its initial state, and how to reset it."""
+    """A compiled coupled model, its initial state, and how to reset it.
 
-    def __init__(self, model, f0, latent):
+    In a batched session every trainable variable holds one row per target
+    (`alpha`, or a whole batched scratch generator), so a target's state is
+    its row of each variable; otherwise (a user's generator whose own
+    weights train, one target at a time) it is the variables themselves.
+    """
+
+    def __init__(self, model, f0, batched):
         self.model = model
         self.f0 = f0
         self.rows = f0.shape[0]
-        self.latent = latent
+        self.batched = batched
         self.initial = [v.numpy() for v in model.trainable_variables]
         self.initial_optimizer = [v.numpy() for v in model.optimizer.variables]
 
     def restore(self, objectives, warm_start, memory):
         states = [memory.get(o) if warm_start else None for o in objectives]
-        variables = self.model.trainable_variables
-        if self.latent:
-            # One alpha variable, one row per target.
-            (alpha,) = variables
-            value = np.array(self.initial[0])
-            for row, state in enumerate(states):
-                if state is not None:
-                    value[row] = state
-            alpha.assign(value)
-        else:
-            state = states[0]
-            for variable, value in zip(variables, state or self.initial):
-                variable.assign(value)
+        values = [np.array(value) for value in self.initial]
+        for row, state in enumerate(states):
+            if state is None:
+                continue
+            if self.batched:
+                for value, saved in zip(values, state):
+                    value[row] = saved
+            else:
+                values = state
+        for variable, value in zip(self.model.trainable_variables, values):
+            variable.assign(value)
         for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):
             variable.assign(value)
 
     def remember(self, objectives, memory):
-        variables = [v.numpy() for v in self.model.trainable_variables]
-        if self.latent:
-            for row, objective in enumerate(objectives):
-                memory[objective] = variables[0][row]
-        else:
-            memory[objectives[0]] = variables
+        values = [v.numpy() for v in self.model.trainable_variables]
+        if not self.batched:
+            memory[objectives[0]] = values
+            return
+        for row, objective in enumerate(objectives):
+            memory[objective] = [value[row] for value in values]
 
     def targets(self, plan, chunk):
         weights = np.zeros((self.rows, plan.width), "float32")
@@ -553,7 +577,9 @@ class _Session:
         return {"weights": weights, "others": others}
 
     def outputs(self, y, count, names):
-        y_pred = self.model(self.f0, training=False)
+        # The compiled predict step: an eager call through a batched scratch
+        # generator costs more than the few training steps of a callback epoch.
+        y_pred = self.model.predict_on_batch(self.f0)
         images = keras.ops.convert_to_numpy(y_pred["pixels"])[:count]
         logits = keras.ops.convert_to_numpy(y_pred["logits"])[:count]
         activations = keras.ops.convert_to_numpy(self.model.activations(y, y_pred))[:count]

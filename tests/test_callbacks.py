@@ -284,7 +284,8 @@ def test_generator_image_logger_and_early_stopping(trained_classifier, tmp_path)
     assert len(run.Tensors("activation/class_0")) == 5
 
     stop = ActivationEarlyStopping(patience=5, min_delta=1e6)
-    visualizer.visualize([1, 2], steps=200, verbose=0, callbacks=[stop])
+    visualizer.visualize([1, 2], steps=200, verbose=0, callbacks=[stop])  # one batch, one run
+    visualizer.visualize([0], steps=200, verbose=0, callbacks=[stop])
     assert len(stop.stopped_steps) == 2
     assert all(step < 200 for step in stop.stopped_steps)
 

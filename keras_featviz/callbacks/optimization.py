@@ -68,29 +68,36 @@ class GeneratorImageLogger(keras.callbacks.Callback):
         if self.writer is None:
             check_writable(self.run_dir)
             self.writer = EventWriter(self.run_dir)
-        self._key = tuple(chunk.names)
-        self._start = self._steps_done.get(self._key, 0)
-        self._step = self._start
+        self._names = list(chunk.names)
+        self._starts = [self._steps_done.get(name, 0) for name in self._names]
+        self._batches = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step = self._start + batch + 1
-        if self._step % self.every_n_steps == 0:
-            self._write()
+        self._batches = batch + 1
+        self._write([i for i in range(len(self._names)) if self._step(i) % self.every_n_steps == 0])
 
     def on_train_end(self, logs=None):
-        if self._step % self.every_n_steps != 0 and self._step > self._start:
-            self._write()
-        self._steps_done[self._key] = self._step
+        if self._batches:
+            self._write([i for i in range(len(self._names)) if self._step(i) % self.every_n_steps != 0])
+        for i, name in enumerate(self._names):
+            self._steps_done[name] = self._step(i)
         self.writer.flush()
 
-    def _write(self):
+    def _step(self, index):
+        """Target `index`'s own step: a warm-started target goes on counting."""
+        return self._starts[index] + self._batches
+
+    def _write(self, indices):
+        if not indices:
+            return
         chunk = self.model.chunk
         outputs = self.model(chunk.f0, training=False)
         images = np.round(keras.ops.convert_to_numpy(outputs["pixels"])).astype("uint8")
         values = keras.ops.convert_to_numpy(self.model.activations(chunk.targets, outputs))
-        for i, name in enumerate(chunk.names):
-            self.writer.images(name, images[i : i + 1], step=self._step)
-            self.writer.scalar(f"activation/{name}", values[i], step=self._step)
+        for i in indices:
+            name, step = self._names[i], self._step(i)
+            self.writer.images(name, images[i : i + 1], step=step)
+            self.writer.scalar(f"activation/{name}", values[i], step=step)
 
     def close(self):
         """Close the event file (a later step opens a new one)."""
