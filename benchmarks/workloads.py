@@ -116,7 +116,7 @@ def _featviz(classifier, decoder, preprocess, targets, steps, args, mode, refere
         kwargs.update({"noise": 0.05} if mode == "pretrained" else {"width": 1.0, "noise": 2.0})
     visualizer = keras_featviz.FeatureVisualizer(classifier, mode, preprocess=preprocess, seed=0, **kwargs)
     result = visualizer.visualize(targets, steps=steps, verbose=0)
-    batch = min(visualizer.batch_size if mode == "pretrained" else 1, len(targets))
+    batch = min(visualizer.batch_size, len(targets))  # targets per step, both modes batched
 
     def flops():  # counted on a copy of the generator, after the clock stops
         if mode == "pretrained":

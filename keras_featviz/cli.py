@@ -173,7 +173,7 @@ def visualize(args):
     try:
         visualizer = keras_featviz.FeatureVisualizer(
             model, args.mode, decoder=args.decoder, preprocess=preprocess, seed=args.seed,
-            width=args.width, batch_size=args.batch_size,
+            width=args.width, batch_size=args.batch_size, memory_budget=args.memory_gb * 2**30,
         )
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
@@ -283,7 +283,9 @@ def build_parser():
     see.add_argument("--per-sheet", type=_positive, default=100, help="images per grid sheet (default: 100)")
     see.add_argument("--logdir", help="also write TensorBoard logs here")
     see.add_argument("--class-names", help="a text file with one class name per line")
-    see.add_argument("--batch-size", type=_positive, default=64, help="targets per batch, pretrained mode (default: 64)")
+    see.add_argument("--batch-size", type=_positive, default=64, help="most targets per step (default: 64)")
+    see.add_argument("--memory-gb", type=float, default=4.0,
+                     help="memory a step may keep; cuts smaller chunks to fit (default: 4)")
     see.add_argument("--width", type=float, default=1.0, help="scratch generator width multiplier (default: 1.0, the paper's)")
     see.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     see.set_defaults(handler=visualize)

@@ -16,7 +16,7 @@ import numpy as np
 
 import keras
 
-from keras_featviz import generators, preprocessing
+from keras_featviz import generators, memory, preprocessing
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
 from keras_featviz.layers import FeatureVector
 from keras_featviz.objectives import as_objective
@@ -77,19 +77,23 @@ class _RepeatedBatch(keras.utils.PyDataset):
         return self.x, self.y
 
 
+def _check_finite(logs, step, names):
+    loss = float((logs or {}).get("loss", 0.0))
+    if not np.isfinite(loss):
+        raise FloatingPointError(
+            f"The visualization loss became non-finite at step {step} "
+            f"for targets {names}: lower the learning rate or the "
+            f"penalty, or check the classifier. Received: loss={loss}"
+        )
+
+
 class _StopOnNonFinite(keras.callbacks.Callback):
     def __init__(self, names):
         super().__init__()
         self.names = names
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = float((logs or {}).get("loss", 0.0))
-        if not np.isfinite(loss):
-            raise FloatingPointError(
-                f"The visualization loss became non-finite at step {batch + 1} "
-                f"for targets {self.names}: lower the learning rate or the "
-                f"penalty, or check the classifier. Received: loss={loss}"
-            )
+        _check_finite(logs, batch + 1, self.names)
 
 
 def _copy_model(model):
@@ -163,9 +167,14 @@ class FeatureVisualizer:
             to `None`.
         width: Float, filter multiplier of the scratch generator (`1` is the
             paper's). Defaults to `1.0`.
-        batch_size: Int, targets trained together (a chunk), in scratch and
-            pretrained mode alike; a user's generator with trainable
-            weights runs one target at a time. Defaults to `64`.
+        batch_size: Int, the most targets trained together (a chunk), in
+            scratch and pretrained mode alike; a user's generator with
+            trainable weights runs one target at a time. Defaults to `64`.
+        memory_budget: Number of bytes a step may keep for the backward
+            pass; chunks are cut smaller than `batch_size` to stay under it
+            (see `keras_featviz.memory`). The default, 4 GiB, runs VGG16 at
+            224x224 in chunks of 7 targets (pretrained) or 2 (scratch); on
+            a large GPU raise it. Defaults to `4 * 2**30`.
         optimizer: A Keras optimizer (copied for each compiled model),
             `"paper"` for Table 1's (AdaMax 0.002 scratch, SGD 0.01 Nesterov
             pretrained), or `None` for AdaMax 0.01 in scratch mode and Adam
@@ -224,6 +233,7 @@ class FeatureVisualizer:
         paper_loss=False,
         noise=None,
         jit_compile="auto",
+        memory_budget=memory.DEFAULT_MEMORY_BUDGET,
     ):
         self.probe = ClassifierProbe(classifier)
         self.classifier = classifier
@@ -251,6 +261,11 @@ class FeatureVisualizer:
             isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0
         ):
             raise ValueError(f"`noise` must be a number >= 0 or None. Received: noise={noise}")
+        if isinstance(memory_budget, bool) or not isinstance(memory_budget, numbers.Real) or not memory_budget > 0:
+            raise ValueError(
+                f"`memory_budget` must be a number of bytes > 0. Received: memory_budget={memory_budget!r}"
+            )
+        self.memory_budget = memory_budget
         if jit_compile not in (True, False, "auto"):
             raise ValueError(
                 f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={jit_compile!r}"
@@ -269,6 +284,7 @@ class FeatureVisualizer:
         self._probes = {(): self.probe}
         self._coupled = {}
         self._warm = {}
+        self._fitting_rows = {}
 
     @property
     def _batched(self):
@@ -428,13 +444,20 @@ class FeatureVisualizer:
             session.restore([objectives[i] for i in chunk], warm_start, self._warm)
             y = session.targets(plan, chunk)
             session.model.chunk = Chunk(names, session.f0, y)
-            session.model.fit(
-                _RepeatedBatch(session.f0, y, steps),
-                epochs=1,
-                verbose=verbose,
-                callbacks=callbacks + [_StopOnNonFinite(names)],
-                shuffle=False,  # one repeated batch: nothing to shuffle, no global RNG draw
-            )
+            if callbacks or verbose:
+                session.model.fit(
+                    _RepeatedBatch(session.f0, y, steps),
+                    epochs=1,
+                    verbose=verbose,
+                    callbacks=callbacks + [_StopOnNonFinite(names)],
+                    shuffle=False,  # one repeated batch: nothing to shuffle, no global RNG draw
+                )
+            else:
+                # Nothing watches: the same compiled step without `fit`'s
+                # setup, which costs as much as the 10 steps of a callback epoch.
+                for step in range(1, steps + 1):
+                    logs = session.model.train_on_batch(session.f0, y, return_dict=True)
+                    _check_finite(logs, step, names)
             session.remember([objectives[i] for i in chunk], self._warm)
             parts.append(session.outputs(y, len(chunk), names))
         return self._result(objectives, parts)
@@ -464,8 +487,19 @@ class FeatureVisualizer:
         layers = sorted({layer for o in objectives for layer in o.layers})
         probe = self._probe_for(layers)
         plan = ReadoutPlan(objectives, probe)
-        rows = min(self.batch_size, len(objectives)) if self._batched else 1
-        return objectives, plan, self._coupled_model(probe, plan, rows)
+        return objectives, plan, self._coupled_model(probe, plan, self._rows(probe, len(objectives)))
+
+    def _rows(self, probe, count):
+        """Targets per step: the chunk size, cut to the memory budget."""
+        rows = min(self.batch_size, count) if self._batched else 1
+        if rows > 1:
+            key = id(probe)
+            if key not in self._fitting_rows:
+                self._fitting_rows[key] = memory.targets_per_step(
+                    self._generator_source(1), probe.model, self.memory_budget
+                )
+            rows = min(rows, self._fitting_rows[key])
+        return rows
 
     def _objectives(self, targets):
         if isinstance(targets, (list, tuple, range, np.ndarray)):

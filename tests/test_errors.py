@@ -56,6 +56,10 @@ def test_bad_constructor_arguments(model, tmp_path):
         keras_featviz.FeatureVisualizer(model, generator="pretrained")
     with pytest.raises(ValueError, match=re.escape("`noise` must be a number >= 0 or None. Received: noise=-1")):
         keras_featviz.FeatureVisualizer(model, noise=-1)
+    with pytest.raises(ValueError, match=re.escape("`memory_budget` must be a number of bytes > 0. Received: memory_budget=0")):
+        keras_featviz.FeatureVisualizer(model, memory_budget=0)
+    with pytest.raises(ValueError, match=re.escape("`jit_compile` must be True, False or 'auto'. Received: jit_compile='xla'")):
+        keras_featviz.FeatureVisualizer(model, jit_compile="xla")
     missing = str(tmp_path / "missing.keras")
     with pytest.raises(FileNotFoundError, match=re.escape(f"No decoder file at {missing!r}")):
         keras_featviz.FeatureVisualizer(model, generator="pretrained", decoder=missing)

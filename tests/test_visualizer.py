@@ -101,6 +101,33 @@ def test_pretrained_trains_only_alpha_and_batches_targets(trained_classifier, de
     assert alpha.shape == (2, keras_featviz.generators.feature_size((SIZE, SIZE, 3)))
 
 
+class ChunkRecorder(keras.callbacks.Callback):
+    """Records the targets of each optimisation run (one per chunk)."""
+
+    def __init__(self):
+        super().__init__()
+        self.chunks = []
+
+    def on_train_begin(self, logs=None):
+        self.chunks.append(list(self.model.chunk.names))
+
+
+@pytest.mark.parametrize(
+    "kwargs, chunks",
+    [
+        ({}, [["class_0", "class_1", "class_2"]]),
+        ({"batch_size": 2}, [["class_0", "class_1"], ["class_2"]]),
+        ({"memory_budget": 1}, [["class_0"], ["class_1"], ["class_2"]]),
+    ],
+)
+def test_scratch_targets_train_in_chunks_within_batch_size_and_memory(trained_classifier, kwargs, chunks):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0, **kwargs)
+    recorder = ChunkRecorder()
+    result = visualizer.visualize([0, 1, 2], steps=2, verbose=0, callbacks=[recorder])
+    assert recorder.chunks == chunks
+    assert result.names == ["class_0", "class_1", "class_2"]
+
+
 def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
     visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, class_names=["red", "green", "blue"])
     result = visualizer.visualize([0, objectives.channel("conv", 1)], steps=2, verbose=0)

@@ -90,7 +90,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         verbose: 0 or 1; 1 prints one line per visualized epoch. Defaults
             to `0`.
         **visualizer_kwargs: Further `FeatureVisualizer` arguments:
-            `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`.
+            `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`,
+            `memory_budget`.
             The scratch generator's `width` defaults to `0.25` here (the
             paper's `1.0` costs about 16 times more per step): watching
             should cost a fraction of an epoch, and the warm start makes
@@ -135,7 +136,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         **visualizer_kwargs,
     ):
         super().__init__()
-        unknown = set(visualizer_kwargs) - {"penalty", "width", "batch_size", "optimizer", "jit_compile"}
+        unknown = set(visualizer_kwargs) - {
+            "penalty", "width", "batch_size", "optimizer", "jit_compile", "memory_budget"}
         if unknown:
             raise TypeError(
                 "Unknown arguments for FeatureVisualizationCallback. "
