@@ -78,8 +78,11 @@ def forward_flops(model):
     total = 0
     for layer in _leaf_layers(model):
         name = type(layer).__name__
-        if name in ("Conv2D", "Conv2DTranspose", "Dense"):
+        if name in ("Conv2D", "TargetConv2D", "Conv2DTranspose", "Dense"):
             kernel = layer.kernel.shape
+            if name == "TargetConv2D":
+                kernel = kernel[1:]  # one target's kernel: the FLOPs are per sample
+                name = "Conv2D"
             out = layer.output.shape if hasattr(layer, "output") else None
             if name == "Dense":
                 total += 2 * int(np.prod(kernel))

@@ -90,9 +90,10 @@ class _Builder:
     own, shared by the batch (the autoencoder's decoder).
     """
 
-    def __init__(self, seed, rows=None):
+    def __init__(self, seed, rows=None, patches="auto"):
         self.seed = seed
         self.rows = rows
+        self.patches = patches
         self.count = 0
 
     def conv(self, x, filters, kernel, padding, activation="relu"):
@@ -101,7 +102,7 @@ class _Builder:
         if self.rows is not None:
             layer = TargetConv2D(
                 self.rows, filters, kernel, padding=padding, activation=activation,
-                seed=seed, dtype="float32",
+                seed=seed, patches=self.patches, dtype="float32",
             )
         else:
             layer = keras.layers.Conv2D(
@@ -159,7 +160,7 @@ def _body(x, image_shape, builder, width):
 
 def scratch_generator(
     image_shape, width=1.0, rows=1, seed=None, name="generator",
-    noise_stddev=SCRATCH_NOISE_STDDEV,
+    noise_stddev=SCRATCH_NOISE_STDDEV, patches="auto",
 ):
     """The generator of section 4.1, trained from scratch.
 
@@ -183,6 +184,8 @@ def scratch_generator(
         noise_stddev: Float >= 0, sigma of the additive noise on `f0`
             (Table 1: 2). `0` trains on the noise-free feature vector that
             makes the image shown. Defaults to `2.0`.
+        patches: How the batched convolutions lay out their patches; see
+            `TargetConv2D`. Defaults to `"auto"`.
 
     Returns:
         A `keras.Model` from `(rows, features)` to `(rows, h, w, c)` images in
@@ -199,7 +202,7 @@ def scratch_generator(
     """
     image_shape = _check_image_shape(image_shape)
     _check_width(width)
-    builder = _Builder(seed, rows=int(rows))
+    builder = _Builder(seed, rows=int(rows), patches=patches)
     f0 = keras.Input((feature_size(image_shape),), name="f0")
     x = FeatureVector(
         rows=rows,

@@ -325,8 +325,11 @@ class FeatureVisualizer:
                 raise ValueError(f"`width` must be a number > 0. Received: width={self.width}")
             self.latent = False
             stddev = DEFAULT_SCRATCH_NOISE if self.noise is None else self.noise
+            # XLA runs sliced patches faster than its depthwise convolution.
+            patches = "slices" if self.jit_compile is True else "auto"
             return lambda rows: generators.scratch_generator(
-                self.image_shape, self.width, rows=rows, seed=self.seed, noise_stddev=stddev
+                self.image_shape, self.width, rows=rows, seed=self.seed, noise_stddev=stddev,
+                patches=patches,
             )
         source = load_decoder(decoder) if self._mode == "pretrained" else generator
         self._check_output(source)

@@ -103,3 +103,18 @@ def test_batched_scratch_generators_start_apart_at_a_lone_generators_scale():
             mine, lone = keras.ops.convert_to_numpy(mine), keras.ops.convert_to_numpy(lone)
             assert not np.allclose(mine[0], mine[1])
             np.testing.assert_allclose(mine.std(), lone.std(), rtol=0.15)
+
+
+def test_target_conv_patch_layouts_agree():
+    from keras_featviz.layers import TargetConv2D
+
+    x = np.random.default_rng(0).normal(size=(3, 9, 9, 4)).astype("float32")
+    for padding, kernel in (("valid", 3), ("same", 4)):
+        depthwise = TargetConv2D(3, 5, kernel, padding=padding, seed=0, patches="depthwise")
+        slices = TargetConv2D(3, 5, kernel, padding=padding, seed=0, patches="slices")
+        expected = keras.ops.convert_to_numpy(depthwise(x))
+        slices.build(x.shape)
+        slices.set_weights(depthwise.get_weights())
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(slices(x)), expected, atol=1e-4)
+    with pytest.raises(ValueError, match=r"`patches` must be one of \('auto', 'depthwise', 'slices'\). Received: patches='im2col'"):
+        TargetConv2D(2, 4, 3, patches="im2col")
