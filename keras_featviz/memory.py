@@ -7,10 +7,10 @@ with their gradient. `targets_per_step` counts those for one target from
 the layers' shapes and divides the budget by it, so a sweep of VGG16 at
 224x224 is cut into chunks that fit, where 64 targets in one step would not.
 
-Measured with VGG16 at 224x224 on TensorFlow's CPU backend (the growth of
-peak memory from 16 to 32 targets, and from 2 to 6): 158 MiB per target in
-pretrained mode against 182 MiB estimated, 1,021 MiB in scratch mode
-against 1,107 MiB estimated.
+Measured by `benchmarks/memory_per_target.py` with VGG16 at 224x224 on
+TensorFlow's CPU backend (the growth of peak memory from 16 to 32 targets,
+and from 2 to 6): 159 MiB per target in pretrained mode against 182 MiB
+estimated, 1,029 MiB in scratch mode against 1,108 MiB estimated.
 """
 
 import math
