@@ -174,7 +174,8 @@ class FeatureVisualizer:
             pass; chunks are cut smaller than `batch_size` to stay under it
             (see `keras_featviz.memory`). The default, 4 GiB, runs VGG16 at
             224x224 in chunks of 22 targets (pretrained) or 3 (scratch),
-            about 5.5 GB at the peak; on a large GPU raise it. Defaults to `4 * 2**30`.
+            about 5.5 GB at the peak; on a large GPU raise it. Defaults to
+            `4 * 2**30`.
         optimizer: A Keras optimizer (copied for each compiled model),
             `"paper"` for Table 1's (AdaMax 0.002 scratch, SGD 0.01 Nesterov
             pretrained), or `None` for AdaMax 0.01 in scratch mode and Adam
@@ -198,10 +199,11 @@ class FeatureVisualizer:
         jit_compile: Bool or `"auto"`, as in `Model.compile`: compile the
             optimisation step with XLA. Keras' `"auto"` does so on JAX, and
             on TensorFlow with an accelerator. On a TensorFlow CPU, `True`
-            makes a batched scratch step about 1.5x faster (18 targets,
-            32x32, width 0.25: 100-130 ms instead of 170 ms), but
-            compiling takes about 8 s, so it pays off only past a few
-            hundred steps. Defaults to `"auto"`.
+            makes the training callback's scratch work about 1.3x faster
+            (18 targets, 32x32, width 0.25: 1.05 s instead of 1.41 s per
+            epoch, `benchmarks/callback_overhead.py --jit`), but compiling
+            takes about 13 s more, so it pays off only past a few hundred
+            steps. Defaults to `"auto"`.
 
     Example:
 
