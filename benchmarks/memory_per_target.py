@@ -10,7 +10,7 @@ the measured growth.
 Usage:
 
     python benchmarks/memory_per_target.py --mode pretrained --rows 16 32   # about 3 min on 2 cores
-    python benchmarks/memory_per_target.py --mode scratch --rows 2 6
+    python benchmarks/memory_per_target.py --mode scratch --rows 4 12
 """
 
 import argparse

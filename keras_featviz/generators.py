@@ -96,15 +96,19 @@ class _Builder:
         self.patches = patches
         self.count = 0
 
-    def conv(self, x, filters, kernel, padding, activation="relu"):
+    def conv(self, x, filters, kernel, padding, activation="relu", upsample=1):
         self.count += 1
         seed = _seed(self.seed, self.count)
         if self.rows is not None:
+            # The upsampling goes inside: fused with the convolution, it
+            # lays out a quarter of the patches (see `TargetConv2D`).
             layer = TargetConv2D(
                 self.rows, filters, kernel, padding=padding, activation=activation,
-                seed=seed, patches=self.patches, dtype="float32",
+                seed=seed, patches=self.patches, upsample=upsample, dtype="float32",
             )
         else:
+            if upsample > 1:
+                x = keras.layers.UpSampling2D(upsample, dtype="float32")(x)
             layer = keras.layers.Conv2D(
                 filters, kernel, padding=padding, activation=activation,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
@@ -118,8 +122,7 @@ class _Builder:
         return keras.layers.BatchNormalization(dtype="float32", **kwargs)(x)
 
     def block(self, x, filters, kernel):
-        x = keras.layers.UpSampling2D(2, dtype="float32")(x)
-        x = self.norm(self.conv(x, filters, kernel, "valid"))
+        x = self.norm(self.conv(x, filters, kernel, "valid", upsample=2))
         return self.norm(self.conv(x, filters, kernel, "same"))
 
 
@@ -155,7 +158,7 @@ def _body(x, image_shape, builder, width):
     x = keras.layers.Reshape((rows, columns, GRID_CHANNELS), dtype="float32")(x)
     for filters, kernel in blocks:
         x = builder.block(x, max(1, round(filters * width)), kernel)
-    return keras.layers.UpSampling2D(2, dtype="float32")(x)
+    return x
 
 
 def scratch_generator(
@@ -214,7 +217,7 @@ def scratch_generator(
         dtype="float32",
     )(f0)
     x = _body(x, image_shape, builder, width)
-    x = builder.conv(x, image_shape[2], 3, "valid")
+    x = builder.conv(x, image_shape[2], 3, "valid", upsample=2)
     x = _crop_to(x, image_shape[0], image_shape[1])
     x = builder.norm(
         x,
@@ -250,7 +253,7 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
     features = keras.Input((feature_size(image_shape),), name="features")
     x = _body(features, image_shape, builder, width)
     filters = max(1, round(64 * width))
-    x = builder.norm(builder.conv(x, filters, 3, "valid"))
+    x = builder.norm(builder.conv(x, filters, 3, "valid", upsample=2))
     x = builder.norm(builder.conv(x, filters, 3, "same"))
     x = builder.conv(x, image_shape[2], 3, "same", activation=None)
     x = _crop_to(x, image_shape[0], image_shape[1])

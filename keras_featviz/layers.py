@@ -11,6 +11,8 @@
 - `FeatureNorm`: the L2 norm of each row of `alpha` (Eq. 4).
 """
 
+import math
+
 import numpy as np
 
 import keras
@@ -18,6 +20,9 @@ from keras import ops
 
 NOISE_KINDS = ("additive", "multiplicative", "none")
 PATCH_LAYOUTS = ("auto", "depthwise", "slices")
+# Below this many output positions, building the phase kernels costs more
+# than the fused convolution saves (measured at 6x6 and 10x10 outputs).
+FUSE_MIN_POSITIONS = 16 * 16
 
 
 def _check_stddev(stddev):
@@ -149,6 +154,21 @@ class FeatureVector(keras.layers.Layer):
         return config
 
 
+def _phase_taps(k):
+    """`(4 * m * m, k * k)` 0/1 matrix from a k x k kernel to its phase kernels.
+
+    Row `(s, r, p, q)` sums the taps `(t, u)` with `(p + t) // 2 == s` and
+    `(q + u) // 2 == r`: those that a nearest 2x upsampling lays on input
+    pixel `(a + s, b + r)` for output pixel `(2a + p, 2b + q)`.
+    """
+    m = k // 2 + 1
+    one_axis = np.zeros((2, m, k), "float32")
+    for phase in range(2):
+        for tap in range(k):
+            one_axis[phase, (phase + tap) // 2, tap] = 1.0
+    return np.einsum("psa,qrb->srpqab", one_axis, one_axis).reshape(4 * m * m, k * k)
+
+
 def _target_initializer(fan_in, fan_out, seed):
     """Glorot uniform for one target's kernel, whatever the number of targets.
 
@@ -171,6 +191,15 @@ class TargetConv2D(keras.layers.Layer):
     in one batched matrix product. A single target (`rows=1`) uses the
     backend's own convolution.
 
+    With `upsample=2` the input is first enlarged 2x by nearest neighbour
+    (the generator's `UpSampling2D`). On outputs of 16x16 or more with
+    valid padding the two are fused: each of the four output phases
+    (even/odd row, even/odd column) is a smaller convolution of the
+    un-enlarged input, whose kernel sums the taps that fall on the same
+    input pixel. The result is the same, with a quarter of the patch
+    positions and `(k//2 + 1)**2` taps in place of `k * k`; the generator's
+    step at 32x32 ran 1.5x faster for it on TensorFlow's CPU kernels.
+
     Args:
         rows: Int, the number of targets, i.e. the batch size. Defaults to
             `1`.
@@ -188,17 +217,25 @@ class TargetConv2D(keras.layers.Layer):
             depthwise on TensorFlow, slices on other backends. Pass
             `"slices"` when a TensorFlow step is compiled with XLA.
             Defaults to `"auto"`.
+        upsample: 1, or 2 to enlarge the input 2x (nearest neighbour)
+            before the convolution. Defaults to `1`.
 
     Example:
 
     >>> layer = TargetConv2D(rows=2, filters=4, kernel_size=3, padding="same")
     >>> layer(keras.ops.ones((2, 8, 8, 3))).shape
     (2, 8, 8, 4)
+    >>> TargetConv2D(rows=2, filters=4, kernel_size=3, upsample=2)(
+    ...     keras.ops.ones((2, 10, 10, 3))).shape
+    (2, 18, 18, 4)
+
+    Raises:
+        ValueError: for a bad `padding`, `patches` or `upsample`.
     """
 
     def __init__(
         self, rows=1, filters=1, kernel_size=3, padding="valid", activation=None,
-        seed=None, patches="auto", **kwargs,
+        seed=None, patches="auto", upsample=1, **kwargs,
     ):
         super().__init__(**kwargs)
         if padding not in ("valid", "same"):
@@ -207,9 +244,12 @@ class TargetConv2D(keras.layers.Layer):
             )
         if patches not in PATCH_LAYOUTS:
             raise ValueError(f"`patches` must be one of {PATCH_LAYOUTS}. Received: patches={patches!r}")
+        if upsample not in (1, 2) or isinstance(upsample, bool):
+            raise ValueError(f"`upsample` must be 1 or 2. Received: upsample={upsample!r}")
         if patches == "auto":
             patches = "depthwise" if keras.backend.backend() == "tensorflow" else "slices"
         self.patches = patches
+        self.upsample = upsample
         self.rows = int(rows)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
@@ -218,6 +258,7 @@ class TargetConv2D(keras.layers.Layer):
         self.seed = seed
 
     def build(self, input_shape):
+        self._input_size = tuple(input_shape[1:3])
         k, channels = self.kernel_size, input_shape[-1]
         self.kernel = self.add_weight(
             name="kernel",
@@ -227,26 +268,45 @@ class TargetConv2D(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(self.rows, self.filters), initializer="zeros")
 
     def call(self, inputs):
-        if self.rows == 1:
-            outputs = ops.conv(inputs, self.kernel[0], padding=self.padding) + self.bias[0]
+        if self.fused:
+            outputs = self._fused_upsampled(inputs)
         else:
-            outputs = self._per_target(inputs)
+            if self.upsample > 1:
+                inputs = ops.repeat(ops.repeat(inputs, self.upsample, axis=1), self.upsample, axis=2)
+            if self.rows == 1:
+                outputs = ops.conv(inputs, self.kernel[0], padding=self.padding) + self.bias[0]
+            else:
+                outputs = self._matmul_conv(self._pad(inputs), self.kernel) + self.bias[:, None, None, :]
         return self.activation(outputs)
 
-    def _per_target(self, inputs):
-        k = self.kernel_size
-        if self.padding == "same":
-            before = (k - 1) // 2
-            after = k - 1 - before
-            inputs = ops.pad(inputs, ((0, 0), (before, after), (before, after), (0, 0)))
-        height, width = inputs.shape[1] - k + 1, inputs.shape[2] - k + 1
-        patches = ops.reshape(self._patches(inputs, height, width), (self.rows, height * width, -1))
-        outputs = ops.matmul(patches, self._patch_kernel()) + self.bias[:, None, :]
-        return ops.reshape(outputs, (self.rows, height, width, self.filters))
+    def _pad(self, inputs):
+        if self.padding == "valid":
+            return inputs
+        before = (self.kernel_size - 1) // 2
+        after = self.kernel_size - 1 - before
+        return ops.pad(inputs, ((0, 0), (before, after), (before, after), (0, 0)))
 
-    def _patches(self, inputs, height, width):
+    @property
+    def fused(self):
+        """Whether the 2x upsampling is folded into the kernel (see above)."""
+        return self.rows > 1 and self._fuses_when_batched()
+
+    def _fuses_when_batched(self):
+        if self.upsample == 1 or self.padding != "valid" or not self.built:
+            return False
+        height, width = self._output_size(self._input_size)
+        return height * width >= FUSE_MIN_POSITIONS
+
+    def _matmul_conv(self, inputs, kernel):
+        """Valid convolution of sample `i` with `kernel[i]`, `(rows, k, k, c, f)`."""
+        k, filters = kernel.shape[1], kernel.shape[-1]
+        height, width = inputs.shape[1] - k + 1, inputs.shape[2] - k + 1
+        patches = ops.reshape(self._patches(inputs, k, height, width), (self.rows, height * width, -1))
+        outputs = ops.matmul(patches, self._patch_kernel(kernel))
+        return ops.reshape(outputs, (self.rows, height, width, filters))
+
+    def _patches(self, inputs, k, height, width):
         """Each position's k x k neighbourhood, `(rows, h, w, k * k * c)`."""
-        k = self.kernel_size
         if self.patches == "depthwise":
             # Layout: channel-major, `c * k * k + offset`.
             channels = inputs.shape[-1]
@@ -257,22 +317,62 @@ class TargetConv2D(keras.layers.Layer):
         views = [inputs[:, i : i + height, j : j + width, :] for i in range(k) for j in range(k)]
         return ops.concatenate(views, axis=-1)  # offset-major: `offset * c + c`
 
-    def _patch_kernel(self):
-        """The kernels as `(rows, k * k * c, filters)`, in the patches' layout."""
-        kernel = self.kernel
+    def _patch_kernel(self, kernel):
+        """`kernel` as `(rows, k * k * c, filters)`, in the patches' layout."""
         if self.patches == "depthwise":
             kernel = ops.transpose(kernel, (0, 3, 1, 2, 4))
-        return ops.reshape(kernel, (self.rows, -1, self.filters))
+        return ops.reshape(kernel, (self.rows, -1, kernel.shape[-1]))
+
+    def _fused_upsampled(self, inputs):
+        # Output pixel 2a + p (phase p) sees enlarged pixels 2a + p + t, that
+        # is input pixels a + (p + t) // 2: a window of k // 2 + 1 input
+        # pixels whose kernel sums the taps t landing on the same one.
+        k, m, filters = self.kernel_size, self.kernel_size // 2 + 1, self.filters
+        out_h, out_w = self._output_size(inputs.shape[1:3])
+        half_h, half_w = (out_h + 1) // 2, (out_w + 1) // 2
+        # The last window may reach one pixel past the input, for a phase
+        # whose taps there are all zero or whose output is cropped away.
+        pad_h = max(0, half_h + m - 1 - inputs.shape[1])
+        pad_w = max(0, half_w + m - 1 - inputs.shape[2])
+        inputs = ops.pad(inputs, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
+        taps = ops.reshape(self.kernel, (self.rows, k * k, -1))
+        phases = ops.matmul(_phase_taps(k), taps)  # (rows, m*m*2*2, c*f)
+        phases = ops.reshape(phases, (self.rows, m, m, 2, 2, -1, filters))
+        phases = ops.reshape(
+            ops.transpose(phases, (0, 1, 2, 5, 3, 4, 6)), (self.rows, m, m, -1, 4 * filters)
+        )
+        outputs = self._matmul_conv(inputs, phases) + ops.tile(self.bias, (1, 4))[:, None, None, :]
+        outputs = ops.reshape(outputs, (self.rows, half_h, half_w, 2, 2, filters))
+        outputs = ops.reshape(
+            ops.transpose(outputs, (0, 1, 3, 2, 4, 5)), (self.rows, 2 * half_h, 2 * half_w, filters)
+        )
+        return outputs[:, :out_h, :out_w, :]
+
+    def _output_size(self, input_size):
+        shrink = 0 if self.padding == "same" else self.kernel_size - 1
+        return tuple(
+            None if size is None else size * self.upsample - shrink for size in input_size
+        )
 
     def compute_output_shape(self, input_shape):
-        shrink = 0 if self.padding == "same" else self.kernel_size - 1
-        height, width = input_shape[1], input_shape[2]
-        return (
-            input_shape[0],
-            None if height is None else height - shrink,
-            None if width is None else width - shrink,
-            self.filters,
-        )
+        return (input_shape[0], *self._output_size(input_shape[1:3]), self.filters)
+
+    def patch_values(self):
+        """Floats per target of the patches laid out in a batched step (`rows > 1`).
+
+        For the memory estimate, which sizes a step of many targets from a
+        one-target generator; the enlarged input, when not fused, is
+        counted in.
+        """
+        height, width = self._output_size(self._input_size)
+        channels = self.kernel.shape[3]
+        if self._fuses_when_batched():
+            m = self.kernel_size // 2 + 1
+            return ((height + 1) // 2) * ((width + 1) // 2) * m * m * channels
+        enlarged = math.prod(self._input_size) * self.upsample**2 * channels
+        if self.upsample == 1:
+            enlarged = 0
+        return enlarged + height * width * self.kernel_size**2 * channels
 
     def get_config(self):
         config = super().get_config()
@@ -284,6 +384,7 @@ class TargetConv2D(keras.layers.Layer):
             activation=keras.activations.serialize(self.activation),
             seed=self.seed,
             patches=self.patches,
+            upsample=self.upsample,
         )
         return config
 

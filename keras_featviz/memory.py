@@ -3,14 +3,16 @@
 A step keeps every layer's output of the generator and the classifier for
 the backward pass, and a batched scratch generator (`TargetConv2D`) also
 lays out each convolution's input patches, which the backward pass doubles
-with their gradient. `targets_per_step` counts those for one target from
-the layers' shapes and divides the budget by it, so a sweep of VGG16 at
-224x224 is cut into chunks that fit, where 64 targets in one step would not.
+with their gradient. Each target also owns its trainable weights (a whole
+generator in scratch mode), held several times over. `targets_per_step`
+counts those for one target from the layers' shapes and divides the budget
+by it, so a sweep of VGG16 at 224x224 is cut into chunks that fit, where
+64 targets in one step would not.
 
 Measured by `benchmarks/memory_per_target.py` with VGG16 at 224x224 on
 TensorFlow's CPU backend (the growth of peak memory from 16 to 32 targets,
-and from 2 to 6): 159 MiB per target in pretrained mode against 182 MiB
-estimated, 1,029 MiB in scratch mode against 1,108 MiB estimated.
+and from 4 to 12): 159 MiB per target in pretrained mode against 182 MiB
+estimated, 530 MiB in scratch mode against 554 MiB estimated.
 """
 
 import math
@@ -21,6 +23,9 @@ from keras_featviz.layers import TargetConv2D
 
 BYTES_PER_VALUE = 4  # float32
 PATCH_COPIES = 2  # the patches and their gradient
+# A target's trainable weights: the variable, its gradient, the optimizer's
+# two slots, and the initial and staged copies a session restores from.
+WEIGHT_COPIES = 6
 DEFAULT_MEMORY_BUDGET = 4 * 2**30
 
 
@@ -35,9 +40,7 @@ def _layer_values(layer):
     for output in keras.tree.flatten(layer.output):
         values += _size(output.shape)
     if isinstance(layer, TargetConv2D):
-        # The patches: k * k views of the padded input.
-        patches = _size(layer.output.shape) // layer.filters * layer.kernel_size**2 * layer.input.shape[-1]
-        values += PATCH_COPIES * patches
+        values += PATCH_COPIES * layer.patch_values()
     return values
 
 
@@ -49,7 +52,8 @@ def activation_values(model):
 def bytes_per_target(generator, probe):
     """Estimated bytes of one target in a training step of the coupled model."""
     values = activation_values(generator) + activation_values(probe)
-    return BYTES_PER_VALUE * values
+    weights = sum(math.prod(v.shape) for v in generator.trainable_weights)
+    return BYTES_PER_VALUE * (values + WEIGHT_COPIES * weights)
 
 
 def targets_per_step(generator, probe, budget):

@@ -173,7 +173,7 @@ class FeatureVisualizer:
         memory_budget: Number of bytes a step may keep for the backward
             pass; chunks are cut smaller than `batch_size` to stay under it
             (see `keras_featviz.memory`). The default, 4 GiB, runs VGG16 at
-            224x224 in chunks of 22 targets (pretrained) or 3 (scratch),
+            224x224 in chunks of 22 targets (pretrained) or 7 (scratch),
             about 5.5 GB at the peak; on a large GPU raise it. Defaults to
             `4 * 2**30`.
         optimizer: A Keras optimizer (copied for each compiled model),
