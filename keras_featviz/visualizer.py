@@ -587,8 +587,16 @@ class _Session:
         self.batched = batched
         self.initial = [v.numpy() for v in model.trainable_variables]
         self.initial_optimizer = [v.numpy() for v in model.optimizer.variables]
+        self.resident = None  # (target, state) pairs of `memory` that the variables hold
 
     def restore(self, objectives, warm_start, memory):
+        for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):
+            variable.assign(value)
+        resident, self.resident = self.resident, None  # training will move them
+        if warm_start and self._holds(resident, objectives, memory):
+            # The chunk of the last warm call again (a training callback's
+            # every epoch): its states are already in place.
+            return
         states = [memory.get(o) if warm_start else None for o in objectives]
         values = [np.array(value) for value in self.initial]
         for row, state in enumerate(states):
@@ -601,16 +609,24 @@ class _Session:
                 values = state
         for variable, value in zip(self.model.trainable_variables, values):
             variable.assign(value)
-        for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):
-            variable.assign(value)
+
+    @staticmethod
+    def _holds(resident, objectives, memory):
+        """Whether the variables hold `memory`'s very states of `objectives`."""
+        return (
+            resident is not None
+            and [o for o, _ in resident] == list(objectives)
+            and all(memory.get(o) is state for o, state in resident)
+        )
 
     def remember(self, objectives, memory):
         values = [v.numpy() for v in self.model.trainable_variables]
         if not self.batched:
             memory[objectives[0]] = values
-            return
-        for row, objective in enumerate(objectives):
-            memory[objective] = [value[row] for value in values]
+        else:
+            for row, objective in enumerate(objectives):
+                memory[objective] = [value[row] for value in values]
+        self.resident = [(o, memory[o]) for o in objectives]
 
     def targets(self, plan, chunk):
         weights = np.zeros((self.rows, plan.width), "float32")

@@ -128,6 +128,31 @@ def test_scratch_targets_train_in_chunks_within_batch_size_and_memory(trained_cl
     assert result.names == ["class_0", "class_1", "class_2"]
 
 
+class StartRecorder(keras.callbacks.Callback):
+    """The coupled model's trainable values when a chunk starts training."""
+
+    def on_train_begin(self, logs=None):
+        self.values = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables]
+
+
+def test_warm_start_resumes_each_target_from_its_latest_state(trained_classifier):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0, batch_size=2)
+    visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True)
+    # Target 1 moves on alone, in another compiled model (one row).
+    visualizer.visualize([1], steps=2, verbose=0, warm_start=True)
+    states = {o.name: [np.array(v) for v in state] for o, state in visualizer._warm.items()}
+    for _ in range(2):  # reloaded from the kept states, then resumed in place
+        start = StartRecorder()
+        visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True, callbacks=[start])
+        for row, name in enumerate(["class_0", "class_1"]):
+            for value, kept in zip(start.values, states[name]):
+                np.testing.assert_array_equal(value[row], kept)
+        states = {o.name: [np.array(v) for v in state] for o, state in visualizer._warm.items()}
+    cold = StartRecorder()
+    visualizer.visualize([0, 1], steps=1, verbose=0, callbacks=[cold])
+    assert not np.array_equal(cold.values[0][1], states["class_1"][0])
+
+
 def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
     visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, class_names=["red", "green", "blue"])
     result = visualizer.visualize([0, objectives.channel("conv", 1)], steps=2, verbose=0)
