@@ -40,7 +40,7 @@ def main(argv=None):
             FeatureVisualizationCallback(                    # images: run featviz/
                 log_dir=logs,
                 class_names=list(CLASS_NAMES[: args.classes]),
-                steps=args.steps,                            # warm-started from the previous epoch
+                steps=args.steps,                            # at most; warm-started from the previous epoch
                 image_dir=os.path.join(args.out, "png"),     # PNGs too, epoch_001/, epoch_002/, ...
                 width=0.5,
             ),

@@ -256,7 +256,8 @@ def build_parser():
     run.add_argument("--dae-epochs", type=_positive, default=6, help="autoencoder epochs (default: 6)")
     run.add_argument("--steps", type=_positive, default=150, help="optimisation steps per target (default: 150)")
     run.add_argument("--callback-steps", type=_positive, default=10,
-                     help="steps per epoch of the training callback (default: 10)")
+                     help="most steps per epoch of the training callback, which keeps within a "
+                          "tenth of training (default: 10)")
     run.add_argument("--cue-class", type=int, default=0, help="class with the planted cue (default: 0)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.set_defaults(handler=demo)

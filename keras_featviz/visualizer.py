@@ -11,6 +11,7 @@ same compiled model, its weights and optimizer reset in between.
 
 import numbers
 import os
+import time
 
 import numpy as np
 
@@ -287,6 +288,7 @@ class FeatureVisualizer:
         self._coupled = {}
         self._warm = {}
         self._fitting_rows = {}
+        self.last_step_seconds = None
 
     @property
     def _batched(self):
@@ -432,7 +434,9 @@ class FeatureVisualizer:
                 hold 21 GB of generator weights. Defaults to `False`.
 
         Returns:
-            A `Visualization`.
+            A `Visualization`. The seconds one step of all the targets took
+            are left in `last_step_seconds` (the training callbacks fit
+            their steps to a time budget with it).
 
         Raises:
             ValueError: for a bad target (class, layer, channel or unit out
@@ -443,7 +447,7 @@ class FeatureVisualizer:
         objectives, plan, session = self._prepare(targets)
         rows = session.rows
         callbacks = list(callbacks or [])
-        parts = []
+        parts, step_seconds = [], 0.0
         for start in range(0, len(objectives), rows):
             chunk = list(range(start, min(start + rows, len(objectives))))
             names = [objectives[i].name for i in chunk]
@@ -452,24 +456,35 @@ class FeatureVisualizer:
             session.restore([objectives[i] for i in chunk], warm_start, self._warm)
             y = session.targets(plan, chunk)
             session.model.chunk = Chunk(names, session.f0, y)
-            if callbacks or verbose:
-                session.model.fit(
-                    _RepeatedBatch(session.f0, y, steps),
-                    epochs=1,
-                    verbose=verbose,
-                    callbacks=callbacks + [_StopOnNonFinite(names)],
-                    shuffle=False,  # one repeated batch: nothing to shuffle, no global RNG draw
-                )
-            else:
-                # Nothing watches: the same compiled step without `fit`'s
-                # setup, which costs as much as the 10 steps of a callback epoch.
-                for step in range(1, steps + 1):
-                    logs = session.model.train_on_batch(session.f0, y, return_dict=True)
-                    _check_finite(logs, step, names)
+            step_seconds += self._train_chunk(session.model, y, names, steps, verbose, callbacks)
             if warm_start:
                 session.remember([objectives[i] for i in chunk], self._warm)
             parts.append(session.outputs(y, len(chunk), names))
+        self.last_step_seconds = step_seconds
         return self._result(objectives, parts)
+
+    @staticmethod
+    def _train_chunk(model, y, names, steps, verbose, callbacks):
+        """Train one chunk `steps` times; returns the seconds of one step."""
+        begun = time.perf_counter()
+        if callbacks or verbose:
+            model.fit(
+                _RepeatedBatch(model.chunk.f0, y, steps),
+                epochs=1,
+                verbose=verbose,
+                callbacks=callbacks + [_StopOnNonFinite(names)],
+                shuffle=False,  # one repeated batch: nothing to shuffle, no global RNG draw
+            )
+            return (time.perf_counter() - begun) / steps
+        # Nothing watches: the same compiled step without `fit`'s setup,
+        # which costs as much as the 10 steps of a callback epoch.
+        durations = []
+        for step in range(1, steps + 1):
+            logs = model.train_on_batch(model.chunk.f0, y, return_dict=True)
+            _check_finite(logs, step, names)
+            durations.append(time.perf_counter() - begun)
+            begun = time.perf_counter()
+        return float(np.median(durations))  # the median leaves out a first step's tracing
 
     def prepare(self, targets):
         """Check the targets and build what optimising them needs, now.

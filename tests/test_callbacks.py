@@ -157,6 +157,8 @@ def test_unwritable_log_dir_raises_before_the_first_epoch(patches, tmp_path):
     "kwargs, message",
     [
         ({"steps": 0}, "`steps` must be an integer >= 1. Received: steps=0"),
+        ({"max_overhead": 0}, "`max_overhead` must be a number > 0 or None. Received: max_overhead=0"),
+        ({"max_overhead": "10%"}, "`max_overhead` must be a number > 0 or None. Received: max_overhead='10%'"),
         ({"every_n_epochs": 1.5}, "`every_n_epochs` must be an integer >= 1. Received: every_n_epochs=1.5"),
         ({"generator": "gan"}, "`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'"),
         ({"log_dir": None}, "`log_dir` must be a directory path. Received: log_dir=None"),
@@ -338,3 +340,15 @@ def test_the_real_tensorboard_serves_runs_tags_and_images(patches, tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def test_steps_are_cut_to_the_overhead_budget(patches, tmp_path):
+    images, labels = patches
+    tight = FeatureVisualizationCallback(log_dir=tmp_path / "tight", steps=8, max_overhead=1e-6, width=0.25)
+    free = FeatureVisualizationCallback(log_dir=tmp_path / "free", steps=8, max_overhead=None, width=0.25)
+    compiled().fit(images, labels, epochs=3, batch_size=64, verbose=0, callbacks=[tight, free])
+    # The first visualization runs `steps` and is timed; then a budget of
+    # almost nothing leaves the one step every visualization keeps.
+    assert tight.steps_run == {0: 8, 1: 1, 2: 1}
+    assert free.steps_run == {0: 8, 1: 8, 2: 8}
+    assert image_steps(read_run(tmp_path / "tight" / "featviz"), "class_0") == [0, 1, 2]

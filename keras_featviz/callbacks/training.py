@@ -9,6 +9,7 @@ run's global random state are left exactly as they were.
 """
 
 import contextlib
+import numbers
 import os
 import random
 import time
@@ -24,6 +25,7 @@ from keras_featviz.visualizer import FeatureVisualizer
 
 DEFAULT_STEPS = 10
 DEFAULT_SCRATCH_WIDTH = 0.25
+DEFAULT_MAX_OVERHEAD = 0.1
 
 
 @contextlib.contextmanager
@@ -77,9 +79,17 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             `DenoisingAutoencoder` or a model. Defaults to `None`.
         preprocess: Applied to RGB 0-255 images before the model, as in
             `FeatureVisualizer`. Defaults to `None`.
-        steps: Int, optimisation steps per target each time the targets are
-            visualized; each time continues from the last (warm start).
-            Defaults to `10`.
+        steps: Int, the most optimisation steps per target each time the
+            targets are visualized; each time continues from the last
+            (warm start). Defaults to `10`.
+        max_overhead: Float > 0 or `None`. Each visualization may take at
+            most this fraction of the training time since the previous
+            one: its steps are cut to fit (never below 1 nor above
+            `steps`), timed on the previous visualization. The first one
+            runs `steps`. On a short epoch this keeps the callback a small
+            part of training; on a long one every visualization runs
+            `steps`. `None` always runs `steps`, for the same images on any
+            machine. Defaults to `0.1`.
         every_n_epochs: Int, visualize every this many epochs (and after
             the last). Defaults to `1`.
         image_dir: Optional directory; if given, PNGs and the grid are also
@@ -112,8 +122,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
     ```
 
     Raises:
-        ValueError: in `__init__` for a bad `steps`, `every_n_epochs`,
-            `log_dir`, `run_name` or `image_dir`; in `on_train_begin`,
+        ValueError: in `__init__` for a bad `steps`, `max_overhead`,
+            `every_n_epochs`, `log_dir`, `run_name` or `image_dir`; in `on_train_begin`,
             before the first epoch, for a bad target (class, layer, channel
             or unit out of range), a generator that does not fit the model
             input, a bad decoder, or a log directory that cannot be written.
@@ -129,6 +139,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         decoder=None,
         preprocess=None,
         steps=DEFAULT_STEPS,
+        max_overhead=DEFAULT_MAX_OVERHEAD,
         every_n_epochs=1,
         image_dir=None,
         seed=0,
@@ -158,6 +169,15 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.decoder = decoder
         self.preprocess = preprocess
         self.steps = positive_int(steps, "steps")
+        if max_overhead is not None and (
+            isinstance(max_overhead, bool) or not isinstance(max_overhead, numbers.Real)
+            or not max_overhead > 0
+        ):
+            raise ValueError(
+                "`max_overhead` must be a number > 0 or None. "
+                f"Received: max_overhead={max_overhead!r}"
+            )
+        self.max_overhead = max_overhead
         self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.image_dir = directory_path(image_dir, "image_dir", optional=True)
         self.seed = seed
@@ -185,10 +205,19 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.logged_epochs = []
         self.skipped_epochs = []
         self.seconds = {}
+        self.steps_run = {}
         self.last_result = None
+        self._training_seconds = 0.0
+        self._epoch_began = None
+        self._costs = None  # (seconds of one step, seconds besides the steps)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_began = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.last_epoch = epoch
+        if self._epoch_began is not None:
+            self._training_seconds += time.perf_counter() - self._epoch_began
         if (epoch + 1) % self.every_n_epochs == 0:
             self._visualize(epoch)
 
@@ -226,13 +255,23 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.objectives = self.visualizer.prepare(targets)
         self.tags = unique_tags([self.visualizer.label(o) for o in self.objectives])
 
+    def _steps_now(self):
+        """`steps`, or fewer to stay within `max_overhead` of the training time."""
+        if self.max_overhead is None or self._costs is None:
+            return self.steps
+        step_s, other_s = self._costs
+        budget = self.max_overhead * self._training_seconds - other_s
+        return int(min(self.steps, max(1, budget // max(step_s, 1e-9))))
+
     def _visualize(self, epoch):
         started = time.perf_counter()
+        steps = self._steps_now()
+        self._training_seconds = 0.0
         try:
             with preserved_random_state():
                 self.visualizer.sync_weights()
                 result = self.visualizer.visualize(
-                    self.objectives, steps=self.steps, verbose=0, warm_start=True
+                    self.objectives, steps=steps, verbose=0, warm_start=True
                 )
             self._write(result, epoch)
         except Exception as error:  # a failed picture must not end the user's training
@@ -247,6 +286,12 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             )
             return
         self.seconds[epoch] = time.perf_counter() - started
+        self.steps_run[epoch] = steps
+        step_s = self.visualizer.last_step_seconds
+        # The first visualization also traces and compiles: its time
+        # besides the steps says nothing of the next ones.
+        other_s = 0.0 if self._costs is None else max(0.0, self.seconds[epoch] - steps * step_s)
+        self._costs = (step_s, other_s)
         self.logged_epochs.append(epoch)
         self.last_result = result
         if self.verbose:
@@ -254,7 +299,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             ranked = "" if np.isnan(rate) else f", {rate:.0%} ranked first"
             print(
                 f"FeatureVisualizationCallback: epoch {epoch + 1}: "
-                f"{len(result)} targets in {self.seconds[epoch]:.1f} s{ranked}"
+                f"{len(result)} targets, {steps} steps, in {self.seconds[epoch]:.1f} s{ranked}"
             )
 
     def _write(self, result, epoch):
