@@ -11,6 +11,7 @@ Usage:
     python benchmarks/callback_overhead.py              # about 2 min on 2 cores
     python benchmarks/callback_overhead.py --generator pretrained
     python benchmarks/callback_overhead.py --jit        # XLA on a TensorFlow CPU too
+    python benchmarks/callback_overhead.py --max-overhead none   # always all 10 steps
 """
 
 import argparse
@@ -25,6 +26,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import workloads  # noqa: E402  (benchmarks/ is not a package)
+
+
+def _fraction_or_none(text):
+    return "none" if text.lower() == "none" else float(text)
 
 
 def epoch_timer():
@@ -67,11 +72,15 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=6, help="epochs per run (default: 6)")
     parser.add_argument("--generator", default="scratch", choices=["scratch", "pretrained"])
     parser.add_argument("--jit", action="store_true", help="compile the callback's step with XLA")
+    parser.add_argument("--steps", type=int, help="the callback's `steps` (default: its own)")
+    parser.add_argument("--max-overhead", type=_fraction_or_none,
+                        help="the callback's `max_overhead`, a fraction or 'none' (default: its own)")
     parser.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     parser.add_argument("--json", help="default: results/callback_overhead_<generator>[_jit].json")
     args = parser.parse_args(argv)
     if args.json is None:
-        name = f"callback_overhead_{args.generator}{'_jit' if args.jit else ''}.json"
+        budget = "" if args.max_overhead is None else f"_max_{args.max_overhead}"
+        name = f"callback_overhead_{args.generator}{'_jit' if args.jit else ''}{budget}.json"
         args.json = os.path.join(HERE, "results", name)
 
     from keras_featviz.callbacks import FeatureVisualizationCallback
@@ -79,6 +88,10 @@ def main(argv=None):
 
     settings = workloads.SHAPES
     kwargs = {"jit_compile": True} if args.jit else {}
+    if args.steps is not None:
+        kwargs["steps"] = args.steps
+    if args.max_overhead is not None:
+        kwargs["max_overhead"] = None if args.max_overhead == "none" else args.max_overhead
     if args.generator == "pretrained":
         args.model = "shapes"
         workloads.prepare(args)
@@ -104,7 +117,9 @@ def main(argv=None):
         "generator": args.generator,
         "targets": settings["classes"],
         "jit_compile": bool(args.jit),
-        "steps_per_epoch": callback.steps,
+        "steps": callback.steps,
+        "max_overhead": callback.max_overhead,
+        "steps_run_per_epoch": [callback.steps_run[e] for e in sorted(callback.steps_run)],
         "width": callback.visualizer.width if args.generator == "scratch" else None,
         "epoch_s_training": round(training_s, 2),
         "epoch_s_callback": round(callback_s, 2),
@@ -117,7 +132,8 @@ def main(argv=None):
     print(f"Shapes demo classifier trained as the demo trains it ({settings['train']} images of "
           f"{settings['size']}x{settings['size']} and an augmented copy, validation each epoch), "
           f"{args.epochs} epochs; callback: {args.generator}, {settings['classes']} classes, "
-          f"{callback.steps} steps per epoch")
+          f"at most {callback.steps} steps per epoch, max_overhead {callback.max_overhead}")
+    print(f"  steps run, epoch by epoch:       {figures['steps_run_per_epoch']}")
     print(f"  training per epoch (median):     {training_s:.2f} s "
           f"(a run without the callback: {figures['epoch_s_run_without_callback']:.2f} s)")
     print(f"  callback per epoch (median):     {callback_s:.2f} s")
