@@ -174,6 +174,7 @@ def visualize(args):
         visualizer = keras_featviz.FeatureVisualizer(
             model, args.mode, decoder=args.decoder, preprocess=preprocess, seed=args.seed,
             width=args.width, batch_size=args.batch_size, memory_budget=args.memory_gb * 2**30,
+            precision=args.precision,
         )
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
@@ -288,6 +289,10 @@ def build_parser():
     see.add_argument("--memory-gb", type=float, default=4.0,
                      help="memory a step may keep; cuts smaller chunks to fit (default: 4)")
     see.add_argument("--width", type=float, default=1.0, help="scratch generator width multiplier (default: 1.0, the paper's)")
+    see.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                     help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
+                          "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
+                          "the model's own policy)")
     see.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     see.set_defaults(handler=visualize)
 

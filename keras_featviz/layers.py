@@ -313,7 +313,7 @@ class TargetConv2D(keras.layers.Layer):
             one_hot = np.zeros((k, k, channels, k * k), "float32")
             for offset in range(k * k):
                 one_hot[offset // k, offset % k, :, offset] = 1.0
-            return ops.depthwise_conv(inputs, one_hot, padding="valid")
+            return ops.depthwise_conv(inputs, ops.cast(one_hot, inputs.dtype), padding="valid")
         views = [inputs[:, i : i + height, j : j + width, :] for i in range(k) for j in range(k)]
         return ops.concatenate(views, axis=-1)  # offset-major: `offset * c + c`
 
@@ -336,7 +336,7 @@ class TargetConv2D(keras.layers.Layer):
         pad_w = max(0, half_w + m - 1 - inputs.shape[2])
         inputs = ops.pad(inputs, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
         taps = ops.reshape(self.kernel, (self.rows, k * k, -1))
-        phases = ops.matmul(_phase_taps(k), taps)  # (rows, m*m*2*2, c*f)
+        phases = ops.matmul(ops.cast(_phase_taps(k), taps.dtype), taps)  # (rows, m*m*2*2, c*f)
         phases = ops.reshape(phases, (self.rows, m, m, 2, 2, -1, filters))
         phases = ops.reshape(
             ops.transpose(phases, (0, 1, 2, 5, 3, 4, 6)), (self.rows, m, m, -1, 4 * filters)
@@ -423,11 +423,15 @@ class TargetNormalization(keras.layers.Layer):
         self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
 
     def call(self, inputs):
-        axes = tuple(range(1, len(inputs.shape) - 1))
-        mean, variance = ops.moments(inputs, axes=axes, keepdims=True)
+        # Statistics in float32 whatever the compute dtype, as Keras'
+        # BatchNormalization keeps them under mixed precision.
+        x = ops.cast(inputs, "float32")
+        axes = tuple(range(1, len(x.shape) - 1))
+        mean, variance = ops.moments(x, axes=axes, keepdims=True)
         expand = (self.rows,) + (1,) * len(axes) + (-1,)
-        scale = ops.rsqrt(variance + self.epsilon) * ops.reshape(self.gamma, expand)
-        return (inputs - mean) * scale + ops.reshape(self.beta, expand)
+        gamma = ops.reshape(ops.cast(self.gamma, "float32"), expand)
+        beta = ops.reshape(ops.cast(self.beta, "float32"), expand)
+        return ops.cast((x - mean) * (ops.rsqrt(variance + self.epsilon) * gamma) + beta, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -102,11 +102,13 @@ def image_input_shape(model):
 
 def _fresh_copy(layer, config_changes=None):
     """A new layer object configured as `layer` (weights set later)."""
+    config_changes = config_changes or {}
     if isinstance(layer, keras.layers.Lambda):
         # Its function is already in memory, not read from a file: reuse it
         # rather than deserialise bytecode (refused in safe mode).
         return keras.layers.Lambda(
-            layer.function, arguments=layer.arguments, name=layer.name, dtype=layer.dtype_policy
+            layer.function, arguments=layer.arguments, name=layer.name,
+            dtype=config_changes.get("dtype", layer.dtype_policy),
         )
     config = layer.get_config()
     config.update(config_changes or {})
@@ -116,12 +118,15 @@ def _fresh_copy(layer, config_changes=None):
 class _Tracer:
     """Re-runs a model's graph on new tensors with fresh layer copies."""
 
-    def __init__(self):
+    def __init__(self, dtype_policy=None):
+        self.dtype_policy = dtype_policy
         self.copies = {}  # id(original layer) -> (original, copy)
         self.outputs = {}  # layer name -> first output tensor
         self.producers = {}  # id(output tensor) -> (original layer, args, kwargs)
 
     def copy_of(self, layer, config_changes=None):
+        if self.dtype_policy is not None:
+            config_changes = {**(config_changes or {}), "dtype": self.dtype_policy}
         key = (id(layer), tuple(sorted((config_changes or {}).items())))
         if key not in self.copies:
             self.copies[key] = (layer, _fresh_copy(layer, config_changes))
@@ -179,6 +184,9 @@ class ClassifierProbe:
             image input and one class output.
         layers: Names of hidden layers whose outputs are needed, nested
             models included. Defaults to `()`.
+        dtype_policy: A Keras dtype policy name (`"mixed_bfloat16"`, say)
+            for every layer of the copy, or `None` to keep each layer's
+            own. Defaults to `None`.
 
     Attributes:
         model: The frozen copy, a `keras.Model` from an image to a dict with
@@ -194,10 +202,10 @@ class ClassifierProbe:
             output, or a layer name is unknown (close names are listed).
     """
 
-    def __init__(self, classifier, layers=()):
+    def __init__(self, classifier, layers=(), dtype_policy=None):
         self.input_shape = image_input_shape(classifier)
         self.classifier = classifier
-        tracer = _Tracer()
+        tracer = _Tracer(dtype_policy)
         inputs = keras.Input(self.input_shape, name="image")
         output = tracer.trace(classifier, inputs)
         if isinstance(output, list):

@@ -36,7 +36,7 @@ def test_visualize_classes_and_channels_of_a_saved_model(saved_classifier, tmp_p
     out, logs = tmp_path / "out", tmp_path / "logs"
     code = cli.main(["visualize", saved_classifier, "--classes", "0-1", "--layer", "conv",
                      "--channels", "2,5", "--steps", "5", "--width", "0.25", "--preprocess", "none",
-                     "--out", str(out), "--logdir", str(logs)])
+                     "--out", str(out), "--logdir", str(logs), "--precision", "mixed_bfloat16"])
     assert code == 0
     assert sorted(os.listdir(out)) == [
         "000_class_0.png", "001_class_1.png", "002_conv-channel_2.png",

@@ -60,6 +60,10 @@ def test_bad_constructor_arguments(model, tmp_path):
         keras_featviz.FeatureVisualizer(model, memory_budget=0)
     with pytest.raises(ValueError, match=re.escape("`jit_compile` must be True, False or 'auto'. Received: jit_compile='xla'")):
         keras_featviz.FeatureVisualizer(model, jit_compile="xla")
+    with pytest.raises(ValueError, match=re.escape(
+            "`precision` must be one of [None, 'float32', 'mixed_bfloat16', 'mixed_float16']. "
+            "Received: precision='bfloat16'")):
+        keras_featviz.FeatureVisualizer(model, precision="bfloat16")
     missing = str(tmp_path / "missing.keras")
     with pytest.raises(FileNotFoundError, match=re.escape(f"No decoder file at {missing!r}")):
         keras_featviz.FeatureVisualizer(model, generator="pretrained", decoder=missing)

@@ -162,3 +162,19 @@ def test_upsampling_is_fused_only_where_it_pays():
     assert (small.fused, large.fused, alone.fused) == (False, True, False)
     with pytest.raises(ValueError, match=r"`upsample` must be 1 or 2. Received: upsample=3"):
         TargetConv2D(2, 4, 3, upsample=3)
+
+
+def test_target_layers_run_under_a_mixed_policy():
+    from keras_featviz.layers import TargetConv2D, TargetNormalization
+
+    x = np.random.default_rng(0).normal(size=(2, 9, 9, 4)).astype("float32")
+    outputs = {}
+    for policy in ("float32", "mixed_bfloat16"):
+        model = keras.Sequential([
+            keras.Input((9, 9, 4)),
+            TargetConv2D(2, 5, 3, seed=0, upsample=2, patches="depthwise", dtype=policy),
+            TargetNormalization(2, dtype=policy),
+        ])
+        assert model.layers[0].fused and model.layers[0].kernel.dtype == "float32"
+        outputs[policy] = keras.ops.convert_to_numpy(keras.ops.cast(model(x), "float32"))
+    np.testing.assert_allclose(outputs["mixed_bfloat16"], outputs["float32"], atol=0.1)

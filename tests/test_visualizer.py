@@ -188,6 +188,32 @@ def test_model_forms_users_have(tmp_path, patches):
     assert result.probabilities.shape == (2, 2)
 
 
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_generators_raise_their_targets(trained_classifier, decoder_path, precision):
+    flags = [layer.trainable for layer in trained_classifier.layers]
+    digest = weights_digest(trained_classifier)
+    targets, rows = [0, 1, 2], np.arange(3)
+    for mode, kwargs, steps in (("scratch", {"width": 0.25}, 60), ("pretrained", {"decoder": decoder_path}, 150)):
+        visualizer = keras_featviz.FeatureVisualizer(
+            trained_classifier, mode, seed=1, precision=precision, **kwargs)
+        start = visualizer.visualize(targets, steps=1, verbose=0)
+        result = visualizer.visualize(targets, steps=steps, verbose=0)
+        assert np.all(result.probabilities[rows, targets] > start.probabilities[rows, targets]), mode
+        np.testing.assert_array_equal(result.predicted_classes, targets)
+        model = next(iter(visualizer._coupled.values())).model
+        computing = {layer.compute_dtype for layer in model.probe.layers if layer.weights}
+        assert computing == {precision.split("_")[1]}, mode
+        generator = {layer.compute_dtype for layer in model.generator.layers if layer.weights}
+        if mode == "pretrained":  # the decoder computes in mixed precision too
+            generator = {layer.compute_dtype for layer in model.generator.layers[-1].layers if layer.weights}
+        assert generator == {"float32" if mode == "scratch" else precision.split("_")[1]}, mode
+        assert {v.dtype for v in model.trainable_variables} == {"float32"}, mode
+    # The user's own model is untouched, float32 as it was.
+    assert weights_digest(trained_classifier) == digest
+    assert [layer.trainable for layer in trained_classifier.layers] == flags
+    assert {layer.compute_dtype for layer in trained_classifier.layers} == {"float32"}
+
+
 def test_mixed_float16_classifier(patches):
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:

@@ -101,7 +101,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             to `0`.
         **visualizer_kwargs: Further `FeatureVisualizer` arguments:
             `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`,
-            `memory_budget`.
+            `memory_budget`, `precision`.
             The scratch generator's `width` defaults to `0.25` here (the
             paper's `1.0` costs about 16 times more per step): watching
             should cost a fraction of an epoch, and the warm start makes
@@ -148,7 +148,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
     ):
         super().__init__()
         unknown = set(visualizer_kwargs) - {
-            "penalty", "width", "batch_size", "optimizer", "jit_compile", "memory_budget"}
+            "penalty", "width", "batch_size", "optimizer", "jit_compile", "memory_budget",
+            "precision"}
         if unknown:
             raise TypeError(
                 "Unknown arguments for FeatureVisualizationCallback. "
