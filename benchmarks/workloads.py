@@ -113,6 +113,8 @@ def _featviz(classifier, decoder, preprocess, targets, steps, args, mode, refere
     from keras_featviz.visualizer import load_decoder
 
     kwargs = {"decoder": decoder} if mode == "pretrained" else {"width": args.width}
+    if not reference:
+        kwargs["precision"] = getattr(args, "precision", None)
     if reference:
         # Table 1 and 2 to the letter: optimisers, noise, full width, Eq. 2's loss, batch 1.
         kwargs.update(optimizer="paper", paper_loss=True, batch_size=1)
