@@ -133,6 +133,7 @@ class StartRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.values = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables]
+        self.iterations = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
 
 def test_warm_start_resumes_each_target_from_its_latest_state(trained_classifier):
@@ -141,9 +142,10 @@ def test_warm_start_resumes_each_target_from_its_latest_state(trained_classifier
     # Target 1 moves on alone, in another compiled model (one row).
     visualizer.visualize([1], steps=2, verbose=0, warm_start=True)
     states = {o.name: [np.array(v) for v in state] for o, state in visualizer._warm.items()}
-    for _ in range(2):  # reloaded from the kept states, then resumed in place
+    for iterations in (0, 2):  # reloaded from the kept states, then resumed in place
         start = StartRecorder()
         visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True, callbacks=[start])
+        assert start.iterations == iterations  # the optimizer goes on only in place
         for row, name in enumerate(["class_0", "class_1"]):
             for value, kept in zip(start.values, states[name]):
                 np.testing.assert_array_equal(value[row], kept)
