@@ -421,7 +421,7 @@ class FeatureVisualizer:
             f0 = np.ones((rows, generator.input_shape[-1]), "float32")
             model(f0)
             model.optimizer.build(model.trainable_variables)
-            self._coupled[key] = _Session(model, f0, self._batched)
+            self._coupled[key] = _Session(model, f0, self._batched, keep_moments=not self.latent)
         session = self._coupled[key]
         session.model.plan = plan
         return session
@@ -462,11 +462,11 @@ class FeatureVisualizer:
             warm_start: Bool, continue each target from the generator state
                 that the previous `warm_start=True` call reached, and keep
                 the new state for the next (the training callbacks do this
-                each epoch). A chunk that trains again right after itself
-                also keeps its optimizer's moments. Plain calls neither
-                read nor keep states: a scratch sweep of 1,000 targets at
-                224x224 would otherwise hold 21 GB of generator weights.
-                Defaults to `False`.
+                each epoch). In scratch mode, a chunk that trains again
+                right after itself also keeps its optimizer's moments.
+                Plain calls neither read nor keep states: a scratch sweep
+                of 1,000 targets at 224x224 would otherwise hold 21 GB of
+                generator weights. Defaults to `False`.
 
         Returns:
             A `Visualization`. The seconds one step of all the targets took
@@ -630,26 +630,29 @@ class _Session:
     weights train, one target at a time) it is the variables themselves.
     """
 
-    def __init__(self, model, f0, batched):
+    def __init__(self, model, f0, batched, keep_moments):
         self.model = model
         self.f0 = f0
         self.rows = f0.shape[0]
         self.batched = batched
+        self.keep_moments = keep_moments
         self.initial = [v.numpy() for v in model.trainable_variables]
         self.initial_optimizer = [v.numpy() for v in model.optimizer.variables]
         self.resident = None  # (target, state) pairs of `memory` that the variables hold
 
     def restore(self, objectives, warm_start, memory):
         resident, self.resident = self.resident, None  # training will move them
-        if warm_start and self._holds(resident, objectives, memory):
-            # The chunk of the last warm call again (a training callback's
-            # every epoch): its states are in place, and its optimizer goes
-            # on with its moments. Reset, AdaMax's first steps jolt every
-            # weight by the full learning rate: on the shapes demo, 61% of
-            # the classes first after 6 callback epochs instead of 94%.
-            return
-        for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):
-            variable.assign(value)
+        in_place = warm_start and self._holds(resident, objectives, memory)
+        # A generator's weights go on with their optimizer's moments: reset,
+        # AdaMax's first steps jolt every weight by the full learning rate
+        # (shapes demo, 6 callback epochs of 10 steps: 61% of the classes
+        # first instead of 94%). The scale vector of pretrained mode does
+        # better with Adam's fresh first steps each time (83% against 72%).
+        if not (in_place and self.keep_moments):
+            for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):
+                variable.assign(value)
+        if in_place:
+            return  # the chunk of the last warm call again: its states are in place
         states = [memory.get(o) if warm_start else None for o in objectives]
         values = [np.array(value) for value in self.initial]
         for row, state in enumerate(states):

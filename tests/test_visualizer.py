@@ -155,6 +155,16 @@ def test_warm_start_resumes_each_target_from_its_latest_state(trained_classifier
     assert not np.array_equal(cold.values[0][1], states["class_1"][0])
 
 
+def test_pretrained_warm_start_restarts_its_optimizer(trained_classifier, decoder_path):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "pretrained", decoder=decoder_path, seed=0)
+    visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True)
+    kept = {o.name: np.array(state[0]) for o, state in visualizer._warm.items()}
+    start = StartRecorder()
+    visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True, callbacks=[start])
+    assert start.iterations == 0
+    np.testing.assert_array_equal(start.values[0][1], kept["class_1"])
+
+
 def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
     visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, class_names=["red", "green", "blue"])
     result = visualizer.visualize([0, objectives.channel("conv", 1)], steps=2, verbose=0)

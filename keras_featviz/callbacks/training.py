@@ -60,9 +60,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
     it writes into its own run folder beside `train` and `validation`.
 
     Each epoch continues from the generator state the previous epoch
-    reached (warm start), with its optimizer's moments when all targets
-    train in one chunk (up to `batch_size`), so a few steps per epoch
-    suffice; the coupled model is built and compiled once, in
+    reached (warm start; in scratch mode with its optimizer's moments when
+    all targets train in one chunk, up to `batch_size`), so a few steps
+    per epoch suffice; the coupled model is built and compiled once, in
     `on_train_begin`.
 
     Args:
