@@ -208,10 +208,10 @@ class FeatureVisualizer:
         jit_compile: Bool or `"auto"`, as in `Model.compile`: compile the
             optimisation step with XLA. Keras' `"auto"` does so on JAX, and
             on TensorFlow with an accelerator. On a TensorFlow CPU, `True`
-            makes the training callback's scratch work about 1.2x faster
+            makes the training callback's scratch work about 1.3x faster
             (18 targets, 32x32, width 0.25, 10 steps: 0.76 s instead of
-            0.90 s per epoch, `benchmarks/callback_overhead.py --jit
-            --max-overhead none`), but compiling takes about 10 s more, so
+            0.99 s per epoch, `benchmarks/callback_overhead.py --jit
+            --max-overhead none`), but compiling takes about 11 s more, so
             it pays off only past a few hundred steps. Defaults to
             `"auto"`.
 
