@@ -125,10 +125,11 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
 
     Raises:
         ValueError: in `__init__` for a bad `steps`, `max_overhead`,
-            `every_n_epochs`, `log_dir`, `run_name` or `image_dir`; in `on_train_begin`,
-            before the first epoch, for a bad target (class, layer, channel
-            or unit out of range), a generator that does not fit the model
-            input, a bad decoder, or a log directory that cannot be written.
+            `every_n_epochs`, `log_dir`, `run_name` or `image_dir`; in
+            `on_train_begin`, before the first epoch, for a bad target
+            (class, layer, channel or unit out of range), a generator that
+            does not fit the model input, a bad decoder, or a log directory
+            that cannot be written.
     """
 
     def __init__(
