@@ -27,7 +27,7 @@ Usage (the shapes demo classifier by default, trained and cached first):
 
     python benchmarks/sweep.py                       # about 10 min on 2 cores
     python benchmarks/sweep.py --model vgg16 --targets 0-999 --methods featviz-pretrained \
-        --decoder dae224.keras                        # the GPU run
+        --decoder dae224.keras --memory-gb 100        # the GPU run
     KERAS_BACKEND=jax python benchmarks/sweep.py ...  # any backend for the core
     python benchmarks/sweep.py --precision mixed_bfloat16 --methods featviz-pretrained,featviz-scratch
 """
@@ -104,6 +104,8 @@ def main(argv=None):
     parser.add_argument("--reference-steps", type=int, default=0,
                         help="steps of the reference methods (0: the paper's, 500 scratch and 1200 pretrained)")
     parser.add_argument("--width", type=float, default=0.5, help="keras-featviz scratch generator width (default: 0.5)")
+    parser.add_argument("--memory-gb", type=float,
+                        help="keras-featviz's memory budget per step in GiB (default: 4); raise it on a large GPU")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
                         help="keras-featviz's `precision` (mixed precision); default: float32 generator, "
                              "the classifier's own policy")

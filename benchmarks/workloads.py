@@ -115,6 +115,8 @@ def _featviz(classifier, decoder, preprocess, targets, steps, args, mode, refere
     kwargs = {"decoder": decoder} if mode == "pretrained" else {"width": args.width}
     if not reference:
         kwargs["precision"] = getattr(args, "precision", None)
+        if getattr(args, "memory_gb", None):
+            kwargs["memory_budget"] = args.memory_gb * 2**30
     if reference:
         # Table 1 and 2 to the letter: optimisers, noise, full width, Eq. 2's loss, batch 1.
         kwargs.update(optimizer="paper", paper_loss=True, batch_size=1)
