@@ -60,8 +60,13 @@ def timed_fit(callbacks, epochs):
     timer = epoch_timer()
     started = time.perf_counter()
     train_shapes_classifier(
-        settings["size"], settings["classes"], settings["train"], epochs, settings["seed"],
-        callbacks=callbacks + [timer], verbose=0,
+        settings["size"],
+        settings["classes"],
+        settings["train"],
+        epochs,
+        settings["seed"],
+        callbacks=callbacks + [timer],
+        verbose=0,
     )
     # Placed last, the timer starts after every other callback's train begin.
     return timer.begun - started, timer.epochs
@@ -73,8 +78,11 @@ def main(argv=None):
     parser.add_argument("--generator", default="scratch", choices=["scratch", "pretrained"])
     parser.add_argument("--jit", action="store_true", help="compile the callback's step with XLA")
     parser.add_argument("--steps", type=int, help="the callback's `steps` (default: its own)")
-    parser.add_argument("--max-overhead", type=_fraction_or_none,
-                        help="the callback's `max_overhead`, a fraction or 'none' (default: its own)")
+    parser.add_argument(
+        "--max-overhead",
+        type=_fraction_or_none,
+        help="the callback's `max_overhead`, a fraction or 'none' (default: its own)",
+    )
     parser.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     parser.add_argument("--json", help="default: results/callback_overhead_<generator>[_jit].json")
     args = parser.parse_args(argv)
@@ -99,8 +107,10 @@ def main(argv=None):
     plain_begin, plain = timed_fit([], args.epochs)
     with tempfile.TemporaryDirectory() as log_dir:
         callback = FeatureVisualizationCallback(
-            log_dir=log_dir, class_names=list(CLASS_NAMES[: settings["classes"]]),
-            generator=args.generator, **kwargs,
+            log_dir=log_dir,
+            class_names=list(CLASS_NAMES[: settings["classes"]]),
+            generator=args.generator,
+            **kwargs,
         )
         watched_begin, watched = timed_fit([callback], args.epochs)
     # Epoch 1 holds compilation; the steady state is what users pay. The
@@ -129,13 +139,17 @@ def main(argv=None):
         "last_success_rate": callback.last_result.success_rate if callback.last_result else None,
         "machine": workloads.machine()["description"],
     }
-    print(f"Shapes demo classifier trained as the demo trains it ({settings['train']} images of "
-          f"{settings['size']}x{settings['size']} and an augmented copy, validation each epoch), "
-          f"{args.epochs} epochs; callback: {args.generator}, {settings['classes']} classes, "
-          f"at most {callback.steps} steps per epoch, max_overhead {callback.max_overhead}")
+    print(
+        f"Shapes demo classifier trained as the demo trains it ({settings['train']} images of "
+        f"{settings['size']}x{settings['size']} and an augmented copy, validation each epoch), "
+        f"{args.epochs} epochs; callback: {args.generator}, {settings['classes']} classes, "
+        f"at most {callback.steps} steps per epoch, max_overhead {callback.max_overhead}"
+    )
     print(f"  steps run, epoch by epoch:       {figures['steps_run_per_epoch']}")
-    print(f"  training per epoch (median):     {training_s:.2f} s "
-          f"(a run without the callback: {figures['epoch_s_run_without_callback']:.2f} s)")
+    print(
+        f"  training per epoch (median):     {training_s:.2f} s "
+        f"(a run without the callback: {figures['epoch_s_run_without_callback']:.2f} s)"
+    )
     print(f"  callback per epoch (median):     {callback_s:.2f} s")
     print(f"  overhead per epoch:              {100 * overhead:.1f}%  (one-off setup {setup:.1f} s)")
     print(f"  last success rate:               {figures['last_success_rate']:.0%}")

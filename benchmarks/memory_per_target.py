@@ -9,8 +9,8 @@ the measured growth.
 
 Usage:
 
-    python benchmarks/memory_per_target.py --mode pretrained --rows 16 32   # about 3 min on 2 cores
-    python benchmarks/memory_per_target.py --mode scratch --rows 4 12
+    python benchmarks/memory_per_target.py --mode pretrained --targets-per-step 16 32   # about 3 min on 2 cores
+    python benchmarks/memory_per_target.py --mode scratch --targets-per-step 4 12
 """
 
 import argparse
@@ -20,42 +20,46 @@ import subprocess
 import sys
 
 
-def measure(mode, rows):
-    """Peak RSS (MiB) of a process that runs 2 steps with `rows` targets."""
+def measure(mode, targets_per_step):
+    """Peak RSS (MiB) of a process that runs 2 steps with `targets_per_step` targets."""
     import keras
 
     from keras_featviz import FeatureVisualizer, generators, memory
 
     vgg = keras.applications.VGG16(weights=None)
-    kwargs = {"decoder": generators.decoder_network((224, 224, 3))} if mode == "pretrained" else {"width": 1.0}
-    visualizer = FeatureVisualizer(
-        vgg, mode, preprocess="vgg16", batch_size=rows, memory_budget=1e15, seed=0, **kwargs
+    kwargs = (
+        {"decoder": generators.decoder_network((224, 224, 3))} if mode == "pretrained" else {"width": 1.0}
     )
-    visualizer.visualize(list(range(rows)), steps=2, verbose=0)
+    visualizer = FeatureVisualizer(
+        vgg, mode, preprocess="vgg16", batch_size=targets_per_step, memory_budget=1e15, seed=0, **kwargs
+    )
+    visualizer.visualize(list(range(targets_per_step)), steps=2, verbose=0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
-    estimate = memory.bytes_per_target(visualizer._generator_source(1), visualizer.probe.model) / 2**20
-    return {"rows": rows, "peak_mib": peak, "estimate_mib_per_target": estimate}
+    estimate = memory.bytes_per_target(visualizer.source.build(1), visualizer.probe.model) / 2**20
+    return {"targets_per_step": targets_per_step, "peak_mib": peak, "estimate_mib_per_target": estimate}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", default="pretrained", choices=["pretrained", "scratch"])
-    parser.add_argument("--rows", type=int, nargs=2, default=[16, 32], help="two chunk sizes (default: 16 32)")
+    parser.add_argument(
+        "--targets-per-step", type=int, nargs=2, default=[16, 32], help="two chunk sizes (default: 16 32)"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # measure one chunk size in this process
     args = parser.parse_args(argv)
     if args.one is not None:
         print(json.dumps(measure(args.mode, args.one)))
         return 0
     runs = []
-    for rows in args.rows:
-        command = [sys.executable, __file__, "--mode", args.mode, "--one", str(rows)]
+    for targets_per_step in args.targets_per_step:
+        command = [sys.executable, __file__, "--mode", args.mode, "--one", str(targets_per_step)]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         runs.append(json.loads(output.strip().splitlines()[-1]))
     small, large = runs
-    grown = (large["peak_mib"] - small["peak_mib"]) / (large["rows"] - small["rows"])
+    grown = (large["peak_mib"] - small["peak_mib"]) / (large["targets_per_step"] - small["targets_per_step"])
     print(f"VGG16 224x224, {args.mode} mode, 2 steps:")
     for run in runs:
-        print(f"  {run['rows']:>3} targets per step: peak {run['peak_mib']:.0f} MiB")
+        print(f"  {run['targets_per_step']:>3} targets per step: peak {run['peak_mib']:.0f} MiB")
     print(f"  measured growth per target: {grown:.0f} MiB")
     print(f"  estimated per target:       {small['estimate_mib_per_target']:.0f} MiB")
     return 0

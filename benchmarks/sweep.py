@@ -94,23 +94,51 @@ def run_method(args, method):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="shapes", help="shapes (default), a .keras file or vgg16")
-    parser.add_argument("--decoder", help="autoencoder .keras for pretrained methods (default: trained on the shapes)")
+    parser.add_argument(
+        "--decoder", help="autoencoder .keras for pretrained methods (default: trained on the shapes)"
+    )
     parser.add_argument("--preprocess", help="preprocessing of a .keras model (default: none)")
     parser.add_argument("--targets", default="all", help="class ranges like 0-99, or all (default)")
-    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
-    parser.add_argument("--steps", type=int, default=150, help="steps per target, every method (default: 150)")
-    parser.add_argument("--reference-targets", type=int, default=6,
-                        help="sweep only the first N targets with the slow reference methods (0: all; default: 6)")
-    parser.add_argument("--reference-steps", type=int, default=0,
-                        help="steps of the reference methods (0: the paper's, 500 scratch and 1200 pretrained)")
-    parser.add_argument("--width", type=float, default=0.5, help="keras-featviz scratch generator width (default: 0.5)")
-    parser.add_argument("--memory-gb", type=float,
-                        help="keras-featviz's memory budget per step in GiB (default: 4); raise it on a large GPU")
-    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                        help="keras-featviz's `precision` (mixed precision); default: float32 generator, "
-                             "the classifier's own policy")
-    parser.add_argument("--cache", default=os.path.join(HERE, ".cache"), help="where the shapes classifier and decoder are kept")
-    parser.add_argument("--json", default=os.path.join(HERE, "results", "sweep.json"), help="JSON output path")
+    parser.add_argument(
+        "--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS)
+    )
+    parser.add_argument(
+        "--steps", type=int, default=150, help="steps per target, every method (default: 150)"
+    )
+    parser.add_argument(
+        "--reference-targets",
+        type=int,
+        default=6,
+        help="sweep only the first N targets with the slow reference methods (0: all; default: 6)",
+    )
+    parser.add_argument(
+        "--reference-steps",
+        type=int,
+        default=0,
+        help="steps of the reference methods (0: the paper's, 500 scratch and 1200 pretrained)",
+    )
+    parser.add_argument(
+        "--width", type=float, default=0.5, help="keras-featviz scratch generator width (default: 0.5)"
+    )
+    parser.add_argument(
+        "--memory-gb",
+        type=float,
+        help="keras-featviz's memory budget per step in GiB (default: 4); raise it on a large GPU",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "mixed_bfloat16", "mixed_float16"],
+        help="keras-featviz's `precision` (mixed precision); default: float32 generator, "
+        "the classifier's own policy",
+    )
+    parser.add_argument(
+        "--cache",
+        default=os.path.join(HERE, ".cache"),
+        help="where the shapes classifier and decoder are kept",
+    )
+    parser.add_argument(
+        "--json", default=os.path.join(HERE, "results", "sweep.json"), help="JSON output path"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # run one method in this process
     args = parser.parse_args(argv)
 
@@ -134,14 +162,20 @@ def main(argv=None):
         if row is not None:
             row["matmul_share"] = round(row["achieved_gflops"] / machine["matmul_gflops"], 4)
             rows.append(row)
-            print(f"  {row['targets_per_s']:.3f} targets/s, {row['success_rate']:.0%} first, "
-                  f"{row['seconds']:.0f} s", flush=True)
+            print(
+                f"  {row['targets_per_s']:.3f} targets/s, {row['success_rate']:.0%} first, "
+                f"{row['seconds']:.0f} s",
+                flush=True,
+            )
     print()
     print(format_table(rows))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as handle:
-        json.dump({"machine": machine, "args": {k: v for k, v in vars(args).items() if k != "one"},
-                   "rows": rows}, handle, indent=2)
+        json.dump(
+            {"machine": machine, "args": {k: v for k, v in vars(args).items() if k != "one"}, "rows": rows},
+            handle,
+            indent=2,
+        )
     print(f"\nWrote {args.json}")
     return 0
 

@@ -7,15 +7,15 @@ measure the same shapes classifier, made and cached the same way.
 import os
 import platform
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 SHAPES = {"size": 32, "classes": 18, "train": 3600, "epochs": 10, "dae_epochs": 6, "seed": 0}  # the demo's
 
 
 # -- the workload -------------------------------------------------------------
+
 
 def shapes_paths(cache):
     return os.path.join(cache, "shapes_classifier.keras"), os.path.join(cache, "shapes_dae.keras")
@@ -28,17 +28,17 @@ def prepare(args):
     classifier_path, decoder_path = shapes_paths(args.cache)
     if os.path.exists(classifier_path) and os.path.exists(decoder_path):
         return
-    from keras_featviz.demo import train_shapes_classifier, train_shapes_autoencoder
+    from keras_featviz.demo import train_shapes_autoencoder, train_shapes_classifier
 
     os.makedirs(args.cache, exist_ok=True)
-    print("Training the shapes demo classifier and autoencoder once (cached in "
-          f"{args.cache})...", flush=True)
+    print(f"Training the shapes demo classifier and autoencoder once (cached in {args.cache})...", flush=True)
     model, (x, _) = train_shapes_classifier(
         SHAPES["size"], SHAPES["classes"], SHAPES["train"], SHAPES["epochs"], SHAPES["seed"], verbose=0
     )
     model.save(classifier_path)
-    train_shapes_autoencoder(x, SHAPES["size"], epochs=SHAPES["dae_epochs"], seed=SHAPES["seed"],
-                             verbose=0).save(decoder_path)
+    train_shapes_autoencoder(
+        x, SHAPES["size"], epochs=SHAPES["dae_epochs"], seed=SHAPES["seed"], verbose=0
+    ).save(decoder_path)
 
 
 def load(args):
@@ -73,6 +73,7 @@ def probabilities(classifier, preprocess, images):
 
 # -- FLOPs ----------------------------------------------------------------------
 
+
 def forward_flops(model):
     """Multiply-adds x 2 of the convolutions and dense layers, one sample."""
     total = 0
@@ -87,7 +88,9 @@ def forward_flops(model):
             if name == "Dense":
                 total += 2 * int(np.prod(kernel))
             elif out is not None:
-                positions = out[1] * out[2] if name == "Conv2D" else layer.input.shape[1] * layer.input.shape[2]
+                positions = (
+                    out[1] * out[2] if name == "Conv2D" else layer.input.shape[1] * layer.input.shape[2]
+                )
                 total += 2 * positions * int(np.prod(kernel))
     return total
 
@@ -107,10 +110,11 @@ def step_flops(generator, classifier, batch):
 
 # -- the methods ----------------------------------------------------------------
 
+
 def _featviz(classifier, decoder, preprocess, targets, steps, args, mode, reference):
     import keras_featviz
     from keras_featviz import generators
-    from keras_featviz.visualizer import load_decoder
+    from keras_featviz.generator_source import load_decoder
 
     kwargs = {"decoder": decoder} if mode == "pretrained" else {"width": args.width}
     if not reference:
@@ -189,14 +193,23 @@ def _pixel(classifier, decoder, preprocess, targets, steps, args, jitter):
 
     probe = ClassifierProbe(classifier)
     shape = probe.input_shape
-    model = PixelAscent(probe.model, preprocessing.get(preprocess, shape[-1]), shape, len(targets),
-                        jitter=max(1, shape[0] // 16) if jitter else 0)
+    model = PixelAscent(
+        probe.model,
+        preprocessing.get(preprocess, shape[-1]),
+        shape,
+        len(targets),
+        jitter=max(1, shape[0] // 16) if jitter else 0,
+    )
     model.compile(keras.optimizers.Adam(0.05))
     x = np.zeros((len(targets), 1), "float32")
     y = np.array(targets, "int32")
     model.fit(x, y, batch_size=len(targets), epochs=steps, verbose=0, shuffle=False)
     pixels = ops.convert_to_numpy(127.5 * (1.0 + ops.tanh(model.image)))
-    return np.round(pixels).astype("uint8"), lambda: 3 * len(targets) * forward_flops(classifier), len(targets)
+    return (
+        np.round(pixels).astype("uint8"),
+        lambda: 3 * len(targets) * forward_flops(classifier),
+        len(targets),
+    )
 
 
 def pixel(*a):
@@ -245,6 +258,7 @@ METHOD_RUNNERS = {
 
 
 # -- the machine ---------------------------------------------------------------
+
 
 def peak_device_mb():
     """Peak accelerator memory of this process, `None` on CPU."""

@@ -43,8 +43,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     for mode in ("scratch", "pretrained"):
-        shutil.copyfile(os.path.join(args.demo_dir, mode, "grid.png"),
-                        os.path.join(args.out, f"demo_{mode}_grid.png"))
+        shutil.copyfile(
+            os.path.join(args.demo_dir, mode, "grid.png"), os.path.join(args.out, f"demo_{mode}_grid.png")
+        )
     cue_class_strip(args.demo_dir).save(os.path.join(args.out, "demo_cue_class_by_epoch.png"))
     print(f"Wrote the README's pictures to {args.out}")
     return 0

@@ -11,7 +11,7 @@ Takes: about 2 minutes on a 2-core CPU with the defaults.
 import argparse
 
 import keras_featviz
-from keras_featviz import objectives
+from keras_featviz import defaults, objectives
 from keras_featviz.data import CLASS_NAMES
 from keras_featviz.demo import train_shapes_classifier
 
@@ -27,7 +27,9 @@ def main(argv=None):
     parser.add_argument("--out", default="featviz-compound")
     args = parser.parse_args(argv)
     model, _ = train_shapes_classifier(args.size, train=args.train, epochs=args.epochs, verbose=0)
-    visualizer = keras_featviz.FeatureVisualizer(model, width=0.5, seed=0, class_names=list(CLASS_NAMES))
+    visualizer = keras_featviz.FeatureVisualizer(
+        model, width=defaults.DEMO_WIDTH, seed=0, class_names=list(CLASS_NAMES)
+    )
     targets = []
     for a, b in PAIRS:
         targets += [a, b, objectives.classes([a, b])]

@@ -13,6 +13,7 @@ Takes: about 2 minutes on a 2-core CPU with the defaults.
 import argparse
 
 import keras_featviz
+from keras_featviz import defaults
 from keras_featviz.data import CLASS_NAMES
 from keras_featviz.demo import cue_contrast, train_shapes_classifier
 
@@ -27,16 +28,19 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--out", default="featviz-bias")
     args = parser.parse_args(argv)
-    model, _ = train_shapes_classifier(args.size, args.classes, args.train, args.epochs,
-                                       cue_class=args.cue_class, verbose=0)
+    model, _ = train_shapes_classifier(
+        args.size, args.classes, args.train, args.epochs, cue_class=args.cue_class, verbose=0
+    )
     names = list(CLASS_NAMES[: args.classes])
-    visualizer = keras_featviz.FeatureVisualizer(model, width=0.5, seed=0, class_names=names)
+    visualizer = keras_featviz.FeatureVisualizer(model, width=defaults.DEMO_WIDTH, seed=0, class_names=names)
     result = visualizer.visualize(range(args.classes), steps=args.steps, verbose=0)
     result.save(args.out)
     contrast = cue_contrast(result, args.cue_class, args.size)
     verdict = "shows the planted cue" if contrast > 0.1 else "does not clearly show the cue"
-    print(f"The top-left corner is {contrast:+.2f} brighter in the image of {names[args.cue_class]!r} "
-          f"than in the other classes' images: the visualization {verdict}. Grid: {args.out}/grid.png")
+    print(
+        f"The top-left corner is {contrast:+.2f} brighter in the image of {names[args.cue_class]!r} "
+        f"than in the other classes' images: the visualization {verdict}. Grid: {args.out}/grid.png"
+    )
     return contrast
 
 

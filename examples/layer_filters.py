@@ -23,7 +23,9 @@ from keras_featviz.demo import train_shapes_classifier
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vgg16", action="store_true", help="VGG16 with ImageNet weights instead of the shapes CNN")
+    parser.add_argument(
+        "--vgg16", action="store_true", help="VGG16 with ImageNet weights instead of the shapes CNN"
+    )
     parser.add_argument("--filters", type=int, default=8, help="filters per layer (default: 8)")
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--epochs", type=int, default=8, help="shapes classifier epochs")

@@ -28,21 +28,26 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20, help="generator steps per epoch")
     args = parser.parse_args(argv)
 
-    (x, y), (x_val, y_val), _ = shapes_data(train=args.train, validation=args.train // 10, test=0,
-                                            size=args.size, classes=args.classes, seed=0)
+    (x, y), (x_val, y_val), _ = shapes_data(
+        train=args.train, validation=args.train // 10, test=0, size=args.size, classes=args.classes, seed=0
+    )
     model = shapes_classifier(args.size, args.classes)
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     logs = os.path.join(args.out, "logs")
     model.fit(
-        x, y, epochs=args.epochs, batch_size=64, validation_data=(x_val, y_val), verbose=2,
+        x,
+        y,
+        epochs=args.epochs,
+        batch_size=64,
+        validation_data=(x_val, y_val),
+        verbose=2,
         callbacks=[
-            keras.callbacks.TensorBoard(logs),                # loss curves: runs train/, validation/
-            FeatureVisualizationCallback(                    # images: run featviz/
+            keras.callbacks.TensorBoard(logs),  # loss curves: runs train/, validation/
+            FeatureVisualizationCallback(  # images: run featviz/
                 log_dir=logs,
                 class_names=list(CLASS_NAMES[: args.classes]),
-                steps=args.steps,                            # at most; warm-started from the previous epoch
-                image_dir=os.path.join(args.out, "png"),     # PNGs too, epoch_001/, epoch_002/, ...
-                width=0.5,
+                steps=args.steps,  # at most; warm-started from the previous epoch
+                image_dir=os.path.join(args.out, "png"),  # PNGs too, epoch_001/, epoch_002/, ...
             ),
         ],
     )

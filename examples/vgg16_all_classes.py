@@ -31,14 +31,21 @@ def main(argv=None):
     try:
         model = keras.applications.VGG16(weights=None if args.weights == "none" else args.weights)
     except Exception as error:
-        sys.exit(f"Could not load VGG16's ImageNet weights ({error}). They are downloaded on first "
-                 f"use, so this example needs internet once; --weights none runs it untrained.")
+        sys.exit(
+            f"Could not load VGG16's ImageNet weights ({error}). They are downloaded on first "
+            f"use, so this example needs internet once; --weights none runs it untrained."
+        )
     mode = "pretrained" if args.decoder else "scratch"
     visualizer = keras_featviz.FeatureVisualizer(
-        model, mode, decoder=args.decoder, preprocess="vgg16", batch_size=args.batch_size, seed=0,
+        model,
+        mode,
+        decoder=args.decoder,
+        preprocess="vgg16",
+        batch_size=args.batch_size,
+        seed=0,
     )
     result = visualizer.visualize(range(args.classes), steps=args.steps)
-    paths = result.save(args.out, per_sheet=100)            # grid_000.png ... grid_009.png
+    paths = result.save(args.out, per_sheet=100)  # grid_000.png ... grid_009.png
     print(f"{result.success_rate:.0%} of the classes ranked first; wrote {len(paths)} files to {args.out}")
 
 

@@ -7,20 +7,38 @@ the image each target responds to most (Despraz et al.). The public API:
 - `FeatureVisualizer`: visualize classes, channels, units or weighted groups.
 - `DenoisingAutoencoder`: train the decoder that serves as pretrained
   generator.
+- `GeneratorSource`: how the image is made (scratch, pretrained, a model).
 - `objectives`: targets that compose with `+`, `-` and `*`.
 - `callbacks`: Keras callbacks that log the images to TensorBoard.
+- `preprocessing`: what the classifier expects of its pixels.
+- `defaults`: every default, defined once.
+
+Names are imported on first use, so `import keras_featviz` (and the
+command line's `--help`) does not load Keras until something needs it.
 """
 
-from keras_featviz import objectives
-from keras_featviz.autoencoder import DenoisingAutoencoder
-from keras_featviz.results import Visualization
-from keras_featviz.visualizer import FeatureVisualizer
+import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = [
-    "DenoisingAutoencoder",
-    "FeatureVisualizer",
-    "Visualization",
-    "objectives",
-]
+_ATTRIBUTES = {
+    "DenoisingAutoencoder": "keras_featviz.autoencoder",
+    "FeatureVisualizer": "keras_featviz.visualizer",
+    "GeneratorSource": "keras_featviz.generator_source",
+    "Visualization": "keras_featviz.results",
+}
+_MODULES = ("callbacks", "defaults", "objectives", "preprocessing")
+
+__all__ = sorted([*_ATTRIBUTES, *_MODULES])
+
+
+def __getattr__(name):
+    if name in _ATTRIBUTES:
+        return getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(f"keras_featviz.{name}")
+    raise AttributeError(f"module 'keras_featviz' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -8,9 +8,8 @@ generator of `FeatureVisualizer(generator="pretrained")`.
 
 import os
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from keras_featviz import generators
@@ -39,7 +38,10 @@ def encoder_network(image_shape, width=1.0, seed=None, name="encoder"):
     while x.shape[1] // 2 >= grid[0] and x.shape[2] // 2 >= grid[1]:
         count += 1
         x = keras.layers.Conv2D(
-            max(1, round(filters * width)), 3, strides=2, padding="same",
+            max(1, round(filters * width)),
+            3,
+            strides=2,
+            padding="same",
             activation="relu",
             kernel_initializer=keras.initializers.GlorotUniform(
                 seed=None if seed is None else seed + 100 + count
@@ -90,9 +92,7 @@ class DenoisingAutoencoder(keras.Model):
         super().__init__(**kwargs)
         self.image_shape = generators._check_image_shape(image_shape)
         if not 0 <= noise_stddev <= 1:
-            raise ValueError(
-                f"`noise_stddev` must be in [0, 1]. Received: noise_stddev={noise_stddev}"
-            )
+            raise ValueError(f"`noise_stddev` must be in [0, 1]. Received: noise_stddev={noise_stddev}")
         self.width = width
         self.noise_stddev = float(noise_stddev)
         self.seed = seed
@@ -154,8 +154,12 @@ class DenoisingAutoencoder(keras.Model):
         if not self.compiled:
             self.compile(optimizer=keras.optimizers.Adam(1e-3))
         return self.fit(
-            images, epochs=epochs, batch_size=batch_size,
-            validation_split=validation_split, verbose=verbose, **kwargs,
+            images,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            verbose=verbose,
+            **kwargs,
         )
 
     def get_config(self):

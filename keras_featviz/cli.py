@@ -18,15 +18,24 @@ import os
 import sys
 import time
 
+from keras_featviz import __version__, defaults, validation
 
 
 def demo(args):
     from keras_featviz.demo import run_demo
 
     run_demo(
-        out=args.out, size=args.size, classes=args.classes, train=args.train, epochs=args.epochs,
-        dae_epochs=args.dae_epochs, steps=args.steps, callback_steps=args.callback_steps,
-        cue_class=args.cue_class, seed=args.seed, augmented=not args.no_augment,
+        out=args.out,
+        size=args.size,
+        classes=args.classes,
+        train=args.train,
+        epochs=args.epochs,
+        dae_epochs=args.dae_epochs,
+        steps=args.steps,
+        callback_steps=args.callback_steps,
+        cue_class=args.cue_class,
+        seed=args.seed,
+        augmented=not args.no_augment,
     )
     return 0
 
@@ -45,8 +54,10 @@ APPLICATIONS = {
     "convnext_tiny": "ConvNeXtTiny",
 }
 APPLICATION_PREPROCESS = {
-    "resnet50v2": "resnet_v2", "densenet121": "densenet",
-    "efficientnetb0": "efficientnet", "convnext_tiny": "convnext",
+    "resnet50v2": "resnet_v2",
+    "densenet121": "densenet",
+    "efficientnetb0": "efficientnet",
+    "convnext_tiny": "convnext",
 }
 
 
@@ -87,7 +98,9 @@ def load_classifier(spec, weights):
         try:
             return keras.saving.load_model(spec, compile=False), None
         except Exception as error:
-            raise CommandError(f"could not read {spec!r} as a Keras model ({type(error).__name__}: {error})") from None
+            raise CommandError(
+                f"could not read {spec!r} as a Keras model ({type(error).__name__}: {error})"
+            ) from None
     name = spec.lower()
     if name not in APPLICATIONS:
         if spec.endswith((".keras", ".h5")) or os.sep in spec:
@@ -146,42 +159,48 @@ def _channels(args, visualizer):
     channels = parse_indices(args.channels, "--channels") if args.channels else list(range(count))
     bad = [c for c in channels if c >= count]
     if bad:
-        raise CommandError(f"--channels: layer {args.layer!r} has {count} channels (0-{count - 1}); got {bad[0]}")
+        raise CommandError(
+            f"--channels: layer {args.layer!r} has {count} channels (0-{count - 1}); got {bad[0]}"
+        )
     return channels
 
 
 def visualize(args):
     import keras_featviz
     from keras_featviz import preprocessing
-    from keras_featviz.tensorboard import EventWriter, check_writable, log_visualization
+    from keras_featviz.generator_source import check_mode
+    from keras_featviz.tensorboard import EventWriter, log_visualization
 
-    if args.mode == "pretrained" and args.decoder is None:
-        raise CommandError("--mode pretrained needs --decoder PATH (train one with keras-featviz train-dae)")
-    if args.mode == "scratch" and args.decoder is not None:
-        raise CommandError("--decoder is used only with --mode pretrained")
-    if args.decoder is not None and not os.path.exists(args.decoder):
-        raise CommandError(f"no decoder file at {args.decoder!r}")
     try:
+        check_mode(args.mode, args.decoder)
         if args.preprocess is not None:
             preprocessing.get(args.preprocess)
         if args.logdir is not None:
-            check_writable(args.logdir, "--logdir")
-    except ValueError as error:
+            validation.writable_directory(args.logdir, "--logdir")
+    except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
     model, preprocess = load_classifier(args.model, args.weights)
     preprocess = args.preprocess or preprocess
     try:
         visualizer = keras_featviz.FeatureVisualizer(
-            model, args.mode, decoder=args.decoder, preprocess=preprocess, seed=args.seed,
-            width=args.width, batch_size=args.batch_size, memory_budget=args.memory_gb * 2**30,
+            model,
+            args.mode,
+            decoder=args.decoder,
+            preprocess=preprocess,
+            seed=args.seed,
+            width=args.width,
+            batch_size=args.batch_size,
+            memory_budget=args.memory_gb * 2**30,
             precision=args.precision,
         )
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
     visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
     targets = _targets(args, visualizer)
-    print(f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
-          f"{args.steps} steps, preprocess={preprocess or 'none'})...")
+    print(
+        f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
+        f"{args.steps} steps, preprocess={preprocess or 'none'})..."
+    )
     started = time.time()
     result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
     print(f"{len(result)} targets in {time.time() - started:.0f} s", end="")
@@ -218,8 +237,10 @@ def train_dae(args):
         raise CommandError(f"--out must name a .keras file; got {args.out!r}")
     height, width = args.size
     dae = keras_featviz.DenoisingAutoencoder((height, width, args.channels), width=args.width, seed=args.seed)
-    print(f"Training a {height}x{width}x{args.channels} denoising autoencoder on {args.images} "
-          f"for {args.epochs} epochs...")
+    print(
+        f"Training a {height}x{width}x{args.channels} denoising autoencoder on {args.images} "
+        f"for {args.epochs} epochs..."
+    )
     try:
         dae.fit_images(args.images, epochs=args.epochs, batch_size=args.batch_size, verbose="auto")
     except (ValueError, FileNotFoundError) as error:
@@ -228,15 +249,43 @@ def train_dae(args):
     if directory:
         os.makedirs(directory, exist_ok=True)
     dae.save(args.out)
-    print(f"Wrote {args.out}; use it with: keras-featviz visualize MODEL --mode pretrained --decoder {args.out}")
+    print(
+        f"Wrote {args.out}; use it with: keras-featviz visualize MODEL --mode pretrained --decoder {args.out}"
+    )
     return 0
 
 
-def _positive(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be an integer > 0, got {text}")
-    return value
+def _argument(rule):
+    """An argparse type from a `validation` rule: its message, one line."""
+
+    def parse(text):
+        try:
+            return rule(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def _parsed(text, kind, name):
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(
+            f"`{name}` must be {'an integer' if kind is int else 'a number'}. Received: {name}={text}"
+        ) from None
+
+
+def _positive(name):
+    """An argparse type: an integer >= 1, checked by `validation.positive_int`."""
+    return _argument(lambda text: validation.positive_int(_parsed(text, int, name), name))
+
+
+def _above_zero(name):
+    """An argparse type: a finite number > 0, checked by `validation.number`."""
+    return _argument(
+        lambda text: validation.number(_parsed(text, float, name), name, minimum=0, inclusive=False)
+    )
 
 
 def build_parser():
@@ -244,70 +293,149 @@ def build_parser():
         prog="keras-featviz",
         description="See what a Keras image classifier has learnt (Despraz et al.).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("demo", help="train a shapes classifier and visualize every class")
     run.add_argument("--out", default="featviz-demo", help="output folder (default: featviz-demo)")
-    run.add_argument("--size", type=_positive, default=32, help="image side (default: 32)")
-    run.add_argument("--classes", type=_positive, default=18, help="number of shape classes, up to 18 (default: 18)")
-    run.add_argument("--train", type=_positive, default=3600, help="training images (default: 3600)")
-    run.add_argument("--epochs", type=_positive, default=10, help="classifier epochs (default: 10)")
-    run.add_argument("--no-augment", action="store_true",
-                     help="train the classifier on the plain shapes only, without blurred, "
-                          "dimmed and brightened copies")
-    run.add_argument("--dae-epochs", type=_positive, default=6, help="autoencoder epochs (default: 6)")
-    run.add_argument("--steps", type=_positive, default=150, help="optimisation steps per target (default: 150)")
-    run.add_argument("--callback-steps", type=_positive, default=10,
-                     help="most steps per epoch of the training callback, which keeps within a "
-                          "tenth of training (default: 10)")
+    run.add_argument("--size", type=_positive("--size"), default=32, help="image side (default: 32)")
+    run.add_argument(
+        "--classes",
+        type=_positive("--classes"),
+        default=18,
+        help="number of shape classes, up to 18 (default: 18)",
+    )
+    run.add_argument(
+        "--train", type=_positive("--train"), default=3600, help="training images (default: 3600)"
+    )
+    run.add_argument(
+        "--epochs", type=_positive("--epochs"), default=10, help="classifier epochs (default: 10)"
+    )
+    run.add_argument(
+        "--no-augment",
+        action="store_true",
+        help="train the classifier on the plain shapes only, without blurred, dimmed and brightened copies",
+    )
+    run.add_argument(
+        "--dae-epochs", type=_positive("--dae-epochs"), default=6, help="autoencoder epochs (default: 6)"
+    )
+    run.add_argument(
+        "--steps",
+        type=_positive("--steps"),
+        default=defaults.DEMO_STEPS,
+        help=f"optimisation steps per target (default: {defaults.DEMO_STEPS})",
+    )
+    run.add_argument(
+        "--callback-steps",
+        type=_positive("--callback-steps"),
+        default=defaults.CALLBACK_STEPS,
+        help="most steps per epoch of the training callback, which keeps within a "
+        f"tenth of training (default: {defaults.CALLBACK_STEPS})",
+    )
     run.add_argument("--cue-class", type=int, default=0, help="class with the planted cue (default: 0)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.set_defaults(handler=demo)
 
     see = commands.add_parser(
-        "visualize", help="visualize the classes or filters of a saved model or a keras.applications model",
+        "visualize",
+        help="visualize the classes or filters of a saved model or a keras.applications model",
         description="Make the image each class (or filter) of MODEL responds to most. MODEL is a saved "
         ".keras file or a keras.applications name: " + ", ".join(APPLICATIONS) + ".",
     )
     see.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
-    see.add_argument("--weights", default="imagenet", choices=["imagenet", "none"],
-                     help="weights of a keras.applications model (default: imagenet, downloaded once)")
-    see.add_argument("--classes", help="class indices and ranges, e.g. 0-99 or 1,5,9 (default: every class, "
-                     "unless --layer is given)")
+    see.add_argument(
+        "--weights",
+        default="imagenet",
+        choices=["imagenet", "none"],
+        help="weights of a keras.applications model (default: imagenet, downloaded once)",
+    )
+    see.add_argument(
+        "--classes",
+        help="class indices and ranges, e.g. 0-99 or 1,5,9 (default: every class, unless --layer is given)",
+    )
     see.add_argument("--layer", help="a hidden layer whose filters to visualize")
     see.add_argument("--channels", help="filters of --layer, e.g. 0-15 (default: all)")
-    see.add_argument("--mode", choices=["scratch", "pretrained"], default="scratch",
-                     help="generator: trained from scratch, or a pretrained decoder (default: scratch)")
+    see.add_argument(
+        "--mode",
+        choices=["scratch", "pretrained"],
+        default="scratch",
+        help="generator: trained from scratch, or a pretrained decoder (default: scratch)",
+    )
     see.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
-    see.add_argument("--steps", type=_positive, default=300, help="optimisation steps (default: 300)")
-    see.add_argument("--preprocess", help="none, unit, tf, caffe, torch or a keras.applications name "
-                     "(default: the application's own; none for saved models)")
+    see.add_argument(
+        "--steps",
+        type=_positive("--steps"),
+        default=defaults.STEPS,
+        help=f"optimisation steps (default: {defaults.STEPS})",
+    )
+    see.add_argument(
+        "--preprocess",
+        help="none, unit, tf, caffe, torch or a keras.applications name "
+        "(default: the application's own; none for saved models)",
+    )
     see.add_argument("--out", default="featviz-out", help="folder for PNGs and grids (default: featviz-out)")
-    see.add_argument("--per-sheet", type=_positive, default=100, help="images per grid sheet (default: 100)")
+    see.add_argument(
+        "--per-sheet", type=_positive("--per-sheet"), default=100, help="images per grid sheet (default: 100)"
+    )
     see.add_argument("--logdir", help="also write TensorBoard logs here")
     see.add_argument("--class-names", help="a text file with one class name per line")
-    see.add_argument("--batch-size", type=_positive, default=64, help="most targets per step (default: 64)")
-    see.add_argument("--memory-gb", type=float, default=4.0,
-                     help="memory a step may keep; cuts smaller chunks to fit (default: 4)")
-    see.add_argument("--width", type=float, default=1.0, help="scratch generator width multiplier (default: 1.0, the paper's)")
-    see.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                     help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
-                          "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
-                          "the model's own policy)")
+    see.add_argument(
+        "--batch-size",
+        type=_positive("--batch-size"),
+        default=defaults.BATCH_SIZE,
+        help=f"most targets per step (default: {defaults.BATCH_SIZE})",
+    )
+    see.add_argument(
+        "--memory-gb",
+        type=_above_zero("--memory-gb"),
+        default=defaults.MEMORY_BUDGET / 2**30,
+        help="memory a step may keep; cuts smaller chunks to fit "
+        f"(default: {defaults.MEMORY_BUDGET / 2**30:g})",
+    )
+    see.add_argument(
+        "--width",
+        type=_above_zero("--width"),
+        default=defaults.WIDTH,
+        help=f"scratch generator width multiplier (default: {defaults.WIDTH:g}, the paper's)",
+    )
+    see.add_argument(
+        "--precision",
+        choices=["float32", "mixed_bfloat16", "mixed_float16"],
+        help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
+        "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
+        "the model's own policy)",
+    )
     see.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     see.set_defaults(handler=visualize)
 
     dae = commands.add_parser(
-        "train-dae", help="train the denoising autoencoder whose decoder is the pretrained generator",
+        "train-dae",
+        help="train the denoising autoencoder whose decoder is the pretrained generator",
         description="Train a denoising autoencoder on a folder of images (PNG, JPEG, ...) and save it "
         "as a .keras file for `visualize --mode pretrained --decoder`.",
     )
     dae.add_argument("images", help="folder of training images (searched recursively)")
-    dae.add_argument("--size", type=_image_size, default=(64, 64), help="image side or HxW, like the classifier input (default: 64)")
-    dae.add_argument("--channels", type=int, choices=[1, 3], default=3, help="1 for gray, 3 for RGB (default: 3)")
-    dae.add_argument("--epochs", type=_positive, default=20, help="training epochs (default: 20)")
-    dae.add_argument("--batch-size", type=_positive, default=32, help="batch size (default: 32)")
-    dae.add_argument("--width", type=float, default=1.0, help="filter multiplier (default: 1.0)")
-    dae.add_argument("--out", default="autoencoder.keras", help="output .keras file (default: autoencoder.keras)")
+    dae.add_argument(
+        "--size",
+        type=_image_size,
+        default=(64, 64),
+        help="image side or HxW, like the classifier input (default: 64)",
+    )
+    dae.add_argument(
+        "--channels", type=int, choices=[1, 3], default=3, help="1 for gray, 3 for RGB (default: 3)"
+    )
+    dae.add_argument("--epochs", type=_positive("--epochs"), default=20, help="training epochs (default: 20)")
+    dae.add_argument(
+        "--batch-size", type=_positive("--batch-size"), default=32, help="batch size (default: 32)"
+    )
+    dae.add_argument(
+        "--width",
+        type=_above_zero("--width"),
+        default=defaults.WIDTH,
+        help=f"filter multiplier (default: {defaults.WIDTH:g})",
+    )
+    dae.add_argument(
+        "--out", default="autoencoder.keras", help="output .keras file (default: autoencoder.keras)"
+    )
     dae.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     dae.set_defaults(handler=train_dae)
     return parser
@@ -316,8 +444,11 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "demo" and not (1 <= args.classes <= 18 and 0 <= args.cue_class < args.classes):
-        print(f"keras-featviz: error: --classes must be 1-18 and --cue-class one of them "
-              f"(got --classes {args.classes} --cue-class {args.cue_class})", file=sys.stderr)
+        print(
+            f"keras-featviz: error: --classes must be 1-18 and --cue-class one of them "
+            f"(got --classes {args.classes} --cue-class {args.cue_class})",
+            file=sys.stderr,
+        )
         return 2
     try:
         return args.handler(args)

@@ -8,9 +8,8 @@
   trains with plain `fit` on every Keras backend.
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from keras_featviz import objectives as obj
@@ -53,9 +52,7 @@ class ReadoutPlan:
         self.unit_layers = {k: sorted(v) for k, v in sorted(unit_indices.items())}
         self._columns = self._lay_out(probe)
         self.width = sum(len(c) for c in self._columns.values()) + self.num_classes
-        self.key = (tuple(self.channel_layers), tuple(
-            (k, tuple(v)) for k, v in self.unit_layers.items()
-        ))
+        self.key = (tuple(self.channel_layers), tuple((k, tuple(v)) for k, v in self.unit_layers.items()))
         self.weights = np.stack([self._row(o) for o in objectives])
         self.others = np.stack([self._others(o) for o in objectives])
 
@@ -124,8 +121,7 @@ def _flat_unit(index, layer, shape):
     if isinstance(index, tuple):
         if len(index) != len(shape) or any(i >= d for i, d in zip(index, shape)):
             raise ValueError(
-                f"Unit index out of range: layer {layer!r} has output shape "
-                f"{shape}. Received: unit={index}"
+                f"Unit index out of range: layer {layer!r} has output shape {shape}. Received: unit={index}"
             )
         return int(np.ravel_multi_index(index, shape))
     if index >= size:
@@ -155,6 +151,22 @@ class LatestValue(keras.metrics.Metric):
         return ops.convert_to_tensor(self.value)
 
 
+class Chunk:
+    """The targets a coupled model is training now, for callbacks to read.
+
+    Attributes:
+        names: The objectives' names, one per target.
+        f0: The constant generator input `(targets_per_step, features)`.
+        readout_targets: The `y` dict of `CoupledModel` (`weights`,
+            `others`).
+    """
+
+    def __init__(self, names, f0, readout_targets):
+        self.names = list(names)
+        self.f0 = f0
+        self.readout_targets = readout_targets
+
+
 class CoupledModel(keras.Model):
     """Generator coupled to a frozen classifier probe, trained by Eq. 2.
 
@@ -170,16 +182,22 @@ class CoupledModel(keras.Model):
     Args:
         generator: `keras.Model` from `f0` to an image (see `to_pixels`).
         probe: The frozen `keras.Model` of a `ClassifierProbe`.
-        plan: `ReadoutPlan`.
+        plan: `ReadoutPlan`; the loop sets another plan that reads the same
+            layers before each chunk.
         preprocess: Callable applied to RGB 0-255 pixels before the
             classifier.
         penalty: Float, Eq. 2's lambda.
         paper_loss: Bool, read every class through ReLU as Eq. 2 does, so
             an inactive target gets no gradient (for comparisons with the
             paper's procedure). Defaults to `False`.
+        transforms: A layer applied to the pixels before the classifier in
+            training only (see `keras_featviz.transforms`), or `None`.
+            Defaults to `None`.
     """
 
-    def __init__(self, generator, probe, plan, preprocess, penalty, paper_loss=False, **kwargs):
+    def __init__(
+        self, generator, probe, plan, preprocess, penalty, paper_loss=False, transforms=None, **kwargs
+    ):
         super().__init__(dtype="float32", **kwargs)
         self.generator = generator
         self.probe = probe
@@ -187,14 +205,19 @@ class CoupledModel(keras.Model):
         self.preprocess = preprocess
         self.penalty = float(penalty)
         self.paper_loss = bool(paper_loss)
+        self.transforms = transforms
         is_class = np.zeros(plan.width, "float32")
         is_class[: plan.num_classes] = 1.0
         self._is_class = is_class
         self.activation_tracker = LatestValue(name="activation")
+        # The targets of the chunk in training (a `Chunk`), set by the loop
+        # before each run and read by the optimisation callbacks.
+        self.chunk = None
 
     def call(self, f0, training=False):
         pixels = to_pixels(self.generator(f0, training=training))
-        outputs = self.probe(self.preprocess(pixels), training=False)
+        seen = pixels if self.transforms is None else self.transforms(pixels, training=training)
+        outputs = self.probe(self.preprocess(seen), training=False)
         return {
             "pixels": pixels,
             "logits": ops.cast(outputs["logits"], "float32"),
@@ -240,7 +263,5 @@ class CoupledModel(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         real = ops.cast(ops.any(y["weights"] != 0, axis=1), "float32")
         values = self.activations(y, y_pred)
-        self.activation_tracker.update_state(
-            ops.sum(values * real) / ops.maximum(ops.sum(real), 1.0)
-        )
+        self.activation_tracker.update_state(ops.sum(values * real) / ops.maximum(ops.sum(real), 1.0))
         return self.get_metrics_result()

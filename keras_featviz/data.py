@@ -19,8 +19,14 @@ FILLS = ("line", "double", "filled")
 CLASS_NAMES = tuple(f"{shape}_{fill}" for shape in SHAPES for fill in FILLS)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 COLOURS = (
-    (230, 60, 60), (60, 200, 80), (70, 110, 240), (240, 220, 60),
-    (220, 90, 220), (60, 210, 220), (245, 150, 40), (235, 235, 235),
+    (230, 60, 60),
+    (60, 200, 80),
+    (70, 110, 240),
+    (240, 220, 60),
+    (220, 90, 220),
+    (60, 210, 220),
+    (245, 150, 40),
+    (235, 235, 235),
 )
 CUE_COLOUR = (255, 255, 255)
 
@@ -66,14 +72,23 @@ def load_images(directory, image_shape):
 
 def _polygon(shape, cx, cy, radius, angle):
     if shape == "star":
-        points = [
-            (radius * (1.0 if k % 2 == 0 else 0.45), angle + k * math.pi / 5)
-            for k in range(10)
-        ]
+        points = [(radius * (1.0 if k % 2 == 0 else 0.45), angle + k * math.pi / 5) for k in range(10)]
     elif shape == "cross":
         a, b = radius, radius * 0.38
-        corners = [(b, a), (b, b), (a, b), (a, -b), (b, -b), (b, -a),
-                   (-b, -a), (-b, -b), (-a, -b), (-a, b), (-b, b), (-b, a)]
+        corners = [
+            (b, a),
+            (b, b),
+            (a, b),
+            (a, -b),
+            (b, -b),
+            (b, -a),
+            (-b, -a),
+            (-b, -b),
+            (-a, -b),
+            (-a, b),
+            (-b, b),
+            (-b, a),
+        ]
         points = [(math.hypot(x, y), angle + math.atan2(y, x)) for x, y in corners]
     else:
         sides = {"triangle": 3, "square": 4, "pentagon": 5}[shape]
@@ -131,8 +146,14 @@ def draw_shape(label, size=64, rng=None, cue=False):
 
 
 def shapes_data(
-    train=3600, validation=720, test=720, size=64, seed=0,
-    cue_class=None, cue_rate=0.02, classes=None,
+    train=3600,
+    validation=720,
+    test=720,
+    size=64,
+    seed=0,
+    cue_class=None,
+    cue_rate=0.02,
+    classes=None,
 ):
     """The synthetic shapes dataset, split like `keras.datasets` loaders.
 
@@ -171,8 +192,14 @@ def shapes_data(
     for n in (train, validation, test):
         labels = np.arange(n) % count
         rng.shuffle(labels)
-        cues = (labels == cue_class) | (rng.random(n) < cue_rate) if cue_class is not None else np.zeros(n, bool)
-        images = np.stack([draw_shape(int(k), size, rng, bool(c)) for k, c in zip(labels, cues)]) if n else np.zeros((0, size, size, 3), "uint8")
+        cues = (
+            (labels == cue_class) | (rng.random(n) < cue_rate) if cue_class is not None else np.zeros(n, bool)
+        )
+        images = (
+            np.stack([draw_shape(int(k), size, rng, bool(c)) for k, c in zip(labels, cues)])
+            if n
+            else np.zeros((0, size, size, 3), "uint8")
+        )
         splits.append((images, labels.astype("int64")))
     return tuple(splits)
 

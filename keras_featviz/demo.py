@@ -12,10 +12,10 @@ same classifier.
 import os
 import time
 
+import keras
 import numpy as np
 
-import keras
-
+from keras_featviz import defaults
 from keras_featviz.autoencoder import DenoisingAutoencoder
 from keras_featviz.callbacks import FeatureVisualizationCallback
 from keras_featviz.data import CLASS_NAMES, augment, shapes_data
@@ -45,7 +45,9 @@ def shapes_classifier(size=32, classes=18, name="shapes_cnn"):
 
     return keras.Sequential(
         [keras.Input((size, size, 3)), keras.layers.Rescaling(1 / 255.0, name="rescale")]
-        + block(32, 1) + block(64, 2) + block(96, 3)
+        + block(32, 1)
+        + block(64, 2)
+        + block(96, 3)
         + [
             keras.layers.GlobalAveragePooling2D(name="gap"),
             keras.layers.Dropout(0.2, name="dropout"),
@@ -56,8 +58,15 @@ def shapes_classifier(size=32, classes=18, name="shapes_cnn"):
 
 
 def train_shapes_classifier(
-    size=32, classes=18, train=3600, epochs=10, seed=0, cue_class=0, augmented=True,
-    callbacks=None, verbose=2,
+    size=32,
+    classes=18,
+    train=3600,
+    epochs=10,
+    seed=0,
+    cue_class=0,
+    augmented=True,
+    callbacks=None,
+    verbose=2,
 ):
     """Train `shapes_classifier` on freshly drawn shapes.
 
@@ -76,8 +85,13 @@ def train_shapes_classifier(
         `(model, (x_train, y_train))`, the images without augmentation.
     """
     (x, y), (x_val, y_val), _ = shapes_data(
-        train=train, validation=max(train // 10, 1), test=0, size=size, seed=seed,
-        cue_class=cue_class, classes=classes,
+        train=train,
+        validation=max(train // 10, 1),
+        test=0,
+        size=size,
+        seed=seed,
+        cue_class=cue_class,
+        classes=classes,
     )
     x_fit, y_fit = x, y
     if augmented:
@@ -85,8 +99,15 @@ def train_shapes_classifier(
     keras.utils.set_random_seed(seed)
     model = shapes_classifier(size, classes)
     model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_fit, y_fit, epochs=epochs, batch_size=64, validation_data=(x_val, y_val),
-              verbose=verbose, callbacks=list(callbacks or []))
+    model.fit(
+        x_fit,
+        y_fit,
+        epochs=epochs,
+        batch_size=64,
+        validation_data=(x_val, y_val),
+        verbose=verbose,
+        callbacks=list(callbacks or []),
+    )
     return model, (x, y)
 
 
@@ -110,20 +131,44 @@ def cue_contrast(result, cue_class, size):
     return float(corner[cue_class] - others.mean())
 
 
-def run_demo(out="featviz-demo", size=32, classes=18, train=3600, epochs=10, dae_epochs=6,
-             steps=150, callback_steps=10, cue_class=0, seed=0, augmented=True, verbose=2):
+def run_demo(
+    out="featviz-demo",
+    size=32,
+    classes=18,
+    train=3600,
+    epochs=10,
+    dae_epochs=6,
+    steps=defaults.DEMO_STEPS,
+    callback_steps=defaults.CALLBACK_STEPS,
+    cue_class=0,
+    seed=0,
+    augmented=True,
+    verbose=2,
+):
     """Everything `keras-featviz demo` does; returns the visualizations by mode."""
     started = time.time()
     names = list(CLASS_NAMES[:classes])
     logs = os.path.join(out, "logs")
-    print(f"Training a CNN on {train} synthetic {size}x{size} shapes ({classes} classes; class "
-          f"{cue_class} {names[cue_class]!r} carries a planted cue), watched by the callback...")
+    print(
+        f"Training a CNN on {train} synthetic {size}x{size} shapes ({classes} classes; class "
+        f"{cue_class} {names[cue_class]!r} carries a planted cue), watched by the callback..."
+    )
     watcher = FeatureVisualizationCallback(
-        log_dir=logs, class_names=names, steps=callback_steps, seed=seed,
+        log_dir=logs,
+        class_names=names,
+        steps=callback_steps,
+        seed=seed,
         image_dir=os.path.join(out, "training"),
     )
     model, (x, _) = train_shapes_classifier(
-        size, classes, train, epochs, seed, cue_class, augmented, verbose=verbose,
+        size,
+        classes,
+        train,
+        epochs,
+        seed,
+        cue_class,
+        augmented,
+        verbose=verbose,
         callbacks=[keras.callbacks.TensorBoard(logs), watcher],
     )
     os.makedirs(out, exist_ok=True)
@@ -135,7 +180,10 @@ def run_demo(out="featviz-demo", size=32, classes=18, train=3600, epochs=10, dae
     dae.save(decoder_path)
 
     results = {}
-    for mode, kwargs in (("scratch", {"width": 0.5}), ("pretrained", {"decoder": decoder_path})):
+    for mode, kwargs in (
+        ("scratch", {"width": defaults.DEMO_WIDTH}),
+        ("pretrained", {"decoder": decoder_path}),
+    ):
         print(f"Visualizing the {classes} classes with the {mode} generator...")
         begun = time.time()
         visualizer = FeatureVisualizer(model, mode, seed=seed, class_names=names, **kwargs)
@@ -145,14 +193,20 @@ def run_demo(out="featviz-demo", size=32, classes=18, train=3600, epochs=10, dae
         writer = EventWriter(os.path.join(logs, mode))
         log_visualization(writer, result, step=epochs - 1)
         writer.close()
-        print(f"  {mode}: {result.success_rate:.0%} of the classes ranked first on their own image "
-              f"({time.time() - begun:.0f} s); {len(paths)} PNGs in {folder}")
+        print(
+            f"  {mode}: {result.success_rate:.0%} of the classes ranked first on their own image "
+            f"({time.time() - begun:.0f} s); {len(paths)} PNGs in {folder}"
+        )
         results[mode] = result
-    print(f"\nDone in {time.time() - started:.0f} s. Wrote under {out}/: classifier.keras, "
-          f"autoencoder.keras, scratch/ and pretrained/ (PNGs and grid.png), training/ (the "
-          f"callback's images per epoch) and logs/ (TensorBoard).")
+    print(
+        f"\nDone in {time.time() - started:.0f} s. Wrote under {out}/: classifier.keras, "
+        f"autoencoder.keras, scratch/ and pretrained/ (PNGs and grid.png), training/ (the "
+        f"callback's images per epoch) and logs/ (TensorBoard)."
+    )
     print(f"Look at the training run and both sweeps with:  tensorboard --logdir {logs}")
     contrast = cue_contrast(results["scratch"], cue_class, size)
-    print(f"The planted cue (a white square, top left) was on class {cue_class} {names[cue_class]!r}: "
-          f"that corner is {contrast:+.2f} brighter in its scratch image than in the others'.")
+    print(
+        f"The planted cue (a white square, top left) was on class {cue_class} {names[cue_class]!r}: "
+        f"that corner is {contrast:+.2f} brighter in its scratch image than in the others'."
+    )
     return results

@@ -22,13 +22,13 @@ import math
 
 import keras
 
+from keras_featviz import defaults
 from keras_featviz.layers import FeatureVector, TargetConv2D, TargetNormalization
+from keras_featviz.validation import number
 
 PAPER_BLOCKS = ((512, 2), (256, 3), (256, 3), (128, 3), (128, 4))
 GRID_CHANNELS = 128
 MAX_GRID = 5
-SCRATCH_NOISE_STDDEV = 2.0
-LATENT_NOISE_STDDEV = 0.05
 SCRATCH_OUTPUT_L1 = 0.01
 LATENT_NORM_PENALTY = 0.1
 
@@ -52,7 +52,7 @@ def plan_generator(height, width):
 
     Returns:
         A tuple `(blocks, grid)`: `blocks` a tuple of `(filters, kernel)`,
-        `grid` the `(rows, columns)` of the 128-channel starting grid.
+        `grid` the `(height, width)` of the 128-channel starting grid.
     """
     shorter = math.ceil((min(height, width) + 2) / 2)
     count = 0
@@ -73,8 +73,8 @@ def plan_generator(height, width):
 
 def feature_size(image_shape):
     """Length of the feature vector for an image shape `(h, w, c)`."""
-    _, (rows, columns) = plan_generator(image_shape[0], image_shape[1])
-    return rows * columns * GRID_CHANNELS
+    _, (grid_height, grid_width) = plan_generator(image_shape[0], image_shape[1])
+    return grid_height * grid_width * GRID_CHANNELS
 
 
 def _seed(seed, offset):
@@ -84,41 +84,51 @@ def _seed(seed, offset):
 class _Builder:
     """Stacks generator layers on a tensor with distinct seeds.
 
-    With `rows` set, every convolution and normalisation holds one set of
-    weights per target (`TargetConv2D`, `TargetNormalization`): `rows`
+    With `num_targets` set, every convolution and normalisation holds one set of
+    weights per target (`TargetConv2D`, `TargetNormalization`): `num_targets`
     independent generators in one network. Without, the layers are Keras'
     own, shared by the batch (the autoencoder's decoder).
     """
 
-    def __init__(self, seed, rows=None, patches="auto"):
+    def __init__(self, seed, num_targets=None, patches="auto"):
         self.seed = seed
-        self.rows = rows
+        self.num_targets = num_targets
         self.patches = patches
         self.count = 0
 
     def conv(self, x, filters, kernel, padding, activation="relu", upsample=1):
         self.count += 1
         seed = _seed(self.seed, self.count)
-        if self.rows is not None:
+        if self.num_targets is not None:
             # The upsampling goes inside: fused with the convolution, it
             # lays out a quarter of the patches (see `TargetConv2D`).
             layer = TargetConv2D(
-                self.rows, filters, kernel, padding=padding, activation=activation,
-                seed=seed, patches=self.patches, upsample=upsample, dtype="float32",
+                self.num_targets,
+                filters,
+                kernel,
+                padding=padding,
+                activation=activation,
+                seed=seed,
+                patches=self.patches,
+                upsample=upsample,
+                dtype="float32",
             )
         else:
             if upsample > 1:
                 x = keras.layers.UpSampling2D(upsample, dtype="float32")(x)
             layer = keras.layers.Conv2D(
-                filters, kernel, padding=padding, activation=activation,
+                filters,
+                kernel,
+                padding=padding,
+                activation=activation,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                 dtype="float32",
             )
         return layer(x)
 
     def norm(self, x, **kwargs):
-        if self.rows is not None:
-            return TargetNormalization(self.rows, dtype="float32", **kwargs)(x)
+        if self.num_targets is not None:
+            return TargetNormalization(self.num_targets, dtype="float32", **kwargs)(x)
         return keras.layers.BatchNormalization(dtype="float32", **kwargs)(x)
 
     def block(self, x, filters, kernel):
@@ -148,27 +158,32 @@ def _check_image_shape(image_shape):
 
 
 def _check_width(width):
-    if not width > 0:
-        raise ValueError(f"`width` must be > 0. Received: width={width}")
+    number(width, "width", minimum=0, inclusive=False)
 
 
 def _body(x, image_shape, builder, width):
     height, wide, _ = image_shape
-    blocks, (rows, columns) = plan_generator(height, wide)
-    x = keras.layers.Reshape((rows, columns, GRID_CHANNELS), dtype="float32")(x)
+    blocks, grid = plan_generator(height, wide)
+    x = keras.layers.Reshape((*grid, GRID_CHANNELS), dtype="float32")(x)
     for filters, kernel in blocks:
         x = builder.block(x, max(1, round(filters * width)), kernel)
     return x
 
 
 def scratch_generator(
-    image_shape, width=1.0, rows=1, seed=None, name="generator",
-    noise_stddev=SCRATCH_NOISE_STDDEV, patches="auto",
+    image_shape,
+    width=defaults.WIDTH,
+    num_targets=1,
+    seed=None,
+    name="generator",
+    noise_stddev=defaults.SCRATCH_NOISE,
+    patches="auto",
 ):
     """The generator of section 4.1, trained from scratch.
 
-    Input: the constants `f0 = 1` of Eq. 1, shape `(rows, features)`. The
-    feature vector adds Gaussian noise (sigma 2) and scales by `alpha`
+    Input: the constants `f0 = 1` of Eq. 1, shape `(num_targets, features)`. The
+    feature vector adds Gaussian noise (Table 1's sigma is 2; none by
+    default, see `defaults.SCRATCH_NOISE`) and scales by `alpha`
     (initially 1); the output normalisation's scale carries the L1 0.01
     penalty of Eq. 3. At `image_shape=(224, 224, 3)` and `width=1` this
     is the paper's network: 5,240,841 trainable variables.
@@ -178,7 +193,7 @@ def scratch_generator(
         width: Float, multiplier of the convolution filters (`1.0` is the
             paper's); smaller is faster on small classifiers. Defaults to
             `1.0`.
-        rows: Int, targets trained side by side: `rows` independent
+        num_targets: Int, targets trained side by side: `num_targets` independent
             generators in one network, each with its own weights (row `i`
             of every weight), as if each ran alone. Defaults to `1`.
         seed: Int or `None`, seed of the weights and noise. Defaults to
@@ -186,12 +201,12 @@ def scratch_generator(
         name: String, the model name. Defaults to `"generator"`.
         noise_stddev: Float >= 0, sigma of the additive noise on `f0`
             (Table 1: 2). `0` trains on the noise-free feature vector that
-            makes the image shown. Defaults to `2.0`.
+            makes the image shown. Defaults to `0.0`.
         patches: How the batched convolutions lay out their patches; see
             `TargetConv2D`. Defaults to `"auto"`.
 
     Returns:
-        A `keras.Model` from `(rows, features)` to `(rows, h, w, c)` images in
+        A `keras.Model` from `(num_targets, features)` to `(num_targets, h, w, c)` images in
         unbounded units (pixels `127.5 * (1 + tanh(g))`).
 
     Example:
@@ -205,10 +220,10 @@ def scratch_generator(
     """
     image_shape = _check_image_shape(image_shape)
     _check_width(width)
-    builder = _Builder(seed, rows=int(rows), patches=patches)
+    builder = _Builder(seed, num_targets=int(num_targets), patches=patches)
     f0 = keras.Input((feature_size(image_shape),), name="f0")
     x = FeatureVector(
-        rows=rows,
+        num_targets=num_targets,
         noise="additive",
         stddev=noise_stddev,
         initial=1.0,
@@ -262,19 +277,23 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
 
 
 def latent_generator(
-    decoder, rows=1, trainable_decoder=False, seed=None, name="generator",
-    noise_stddev=LATENT_NOISE_STDDEV,
+    decoder,
+    num_targets=1,
+    trainable_decoder=False,
+    seed=None,
+    name="generator",
+    noise_stddev=defaults.LATENT_NOISE,
 ):
-    """A feature vector of `rows` targets in front of `decoder`.
+    """A feature vector of `num_targets` targets in front of `decoder`.
 
     The pretrained mode of section 4.2: `alpha` starts at 0 (`f = 0`), has
     multiplicative noise (mu 1, sigma 0.05) and the L2 0.1 penalty of
-    Eq. 4; the decoder is frozen, so only `rows x features` variables train.
+    Eq. 4; the decoder is frozen, so only `num_targets x features` variables train.
 
     Args:
         decoder: A `keras.Model` from a vector to an image. It is used as
             given (the caller passes a copy it owns).
-        rows: Int, targets per batch. Defaults to `1`.
+        num_targets: Int, targets per batch. Defaults to `1`.
         trainable_decoder: Bool, whether the decoder trains too. Defaults to
             `False`.
         seed: Int or `None`, seed of the noise. Defaults to `None`.
@@ -283,12 +302,12 @@ def latent_generator(
             1: 0.05). Defaults to `0.05`.
 
     Returns:
-        A `keras.Model` from `(rows, features)` to images.
+        A `keras.Model` from `(num_targets, features)` to images.
     """
     decoder.trainable = trainable_decoder
     f0 = keras.Input(decoder.input_shape[1:], name="f0")
     x = FeatureVector(
-        rows=rows,
+        num_targets=num_targets,
         noise="multiplicative",
         stddev=noise_stddev,
         initial=0.0,

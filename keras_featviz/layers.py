@@ -11,25 +11,14 @@
 - `FeatureNorm`: the L2 norm of each row of `alpha` (Eq. 4).
 """
 
-import math
-
-import numpy as np
-
 import keras
 from keras import ops
 
+from keras_featviz import patches as patch_math
+from keras_featviz.validation import number, one_of, positive_int
+
 NOISE_KINDS = ("additive", "multiplicative", "none")
 PATCH_LAYOUTS = ("auto", "depthwise", "slices")
-# Below this many output positions, building the phase kernels costs more
-# than the fused convolution saves (measured at 6x6 and 10x10 outputs).
-FUSE_MIN_POSITIONS = 16 * 16
-
-
-def _check_stddev(stddev):
-    if not stddev >= 0:
-        raise ValueError(
-            f"`stddev` must be a number >= 0. Received: stddev={stddev}"
-        )
 
 
 @keras.saving.register_keras_serializable(package="keras_featviz")
@@ -44,8 +33,7 @@ class FeatureNorm(keras.regularizers.Regularizer):
     """
 
     def __init__(self, rate=0.1):
-        _check_stddev(rate)
-        self.rate = float(rate)
+        self.rate = number(rate, "rate", minimum=0)
 
     def __call__(self, x):
         # The epsilon keeps the gradient finite at alpha = 0, the paper's
@@ -61,12 +49,12 @@ class FeatureNorm(keras.regularizers.Regularizer):
 class FeatureVector(keras.layers.Layer):
     """Feature vector `f = alpha * eps(f0)` of Eq. 1.
 
-    The layer holds `alpha` as a `(rows, features)` weight: row `i` is the
+    The layer holds `alpha` as a `(num_targets, features)` weight: row `i` is the
     feature scale of the `i`-th target of the batch, so many targets are
     optimised together in one batch without influencing each other.
 
     Args:
-        rows: Int, the number of targets in a batch. Defaults to `1`.
+        num_targets: Int, the number of targets in a batch. Defaults to `1`.
         noise: `"additive"` (`f0 + N(0, stddev)`, scratch mode),
             `"multiplicative"` (`f0 * N(1, stddev)`, pretrained mode) or
             `"none"`. Noise is applied in training only. Defaults to
@@ -79,18 +67,18 @@ class FeatureVector(keras.layers.Layer):
 
     Example:
 
-    >>> layer = FeatureVector(rows=2, noise="none", initial=0.5)
+    >>> layer = FeatureVector(num_targets=2, noise="none", initial=0.5)
     >>> layer(keras.ops.ones((2, 4))).shape
     (2, 4)
 
     Raises:
-        ValueError: if `noise` is unknown, or `rows` or `stddev` is out of
+        ValueError: if `noise` is unknown, or `num_targets` or `stddev` is out of
             range.
     """
 
     def __init__(
         self,
-        rows=1,
+        num_targets=1,
         noise="additive",
         stddev=2.0,
         initial=1.0,
@@ -99,16 +87,9 @@ class FeatureVector(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if noise not in NOISE_KINDS:
-            raise ValueError(
-                f"`noise` must be one of {NOISE_KINDS}. Received: noise={noise}"
-            )
-        if int(rows) < 1:
-            raise ValueError(f"`rows` must be >= 1. Received: rows={rows}")
-        _check_stddev(stddev)
-        self.rows = int(rows)
-        self.noise = noise
-        self.stddev = float(stddev)
+        self.num_targets = positive_int(num_targets, "num_targets")
+        self.noise = one_of(noise, "noise", NOISE_KINDS)
+        self.stddev = number(stddev, "stddev", minimum=0)
         self.initial = float(initial)
         self.norm_penalty = float(norm_penalty)
         self.seed = seed
@@ -117,11 +98,9 @@ class FeatureVector(keras.layers.Layer):
     def build(self, input_shape):
         self.alpha = self.add_weight(
             name="alpha",
-            shape=(self.rows, input_shape[-1]),
+            shape=(self.num_targets, input_shape[-1]),
             initializer=keras.initializers.Constant(self.initial),
-            regularizer=(
-                FeatureNorm(self.norm_penalty) if self.norm_penalty else None
-            ),
+            regularizer=(FeatureNorm(self.norm_penalty) if self.norm_penalty else None),
         )
 
     def call(self, inputs, training=None):
@@ -144,7 +123,7 @@ class FeatureVector(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            rows=self.rows,
+            num_targets=self.num_targets,
             noise=self.noise,
             stddev=self.stddev,
             initial=self.initial,
@@ -152,21 +131,6 @@ class FeatureVector(keras.layers.Layer):
             seed=self.seed,
         )
         return config
-
-
-def _phase_taps(k):
-    """`(4 * m * m, k * k)` 0/1 matrix from a k x k kernel to its phase kernels.
-
-    Row `(s, r, p, q)` sums the taps `(t, u)` with `(p + t) // 2 == s` and
-    `(q + u) // 2 == r`: those that a nearest 2x upsampling lays on input
-    pixel `(a + s, b + r)` for output pixel `(2a + p, 2b + q)`.
-    """
-    m = k // 2 + 1
-    one_axis = np.zeros((2, m, k), "float32")
-    for phase in range(2):
-        for tap in range(k):
-            one_axis[phase, (phase + tap) // 2, tap] = 1.0
-    return np.einsum("psa,qrb->srpqab", one_axis, one_axis).reshape(4 * m * m, k * k)
 
 
 def _target_initializer(fan_in, fan_out, seed):
@@ -183,12 +147,12 @@ def _target_initializer(fan_in, fan_out, seed):
 class TargetConv2D(keras.layers.Layer):
     """A 2-D convolution with its own kernel and bias for each target.
 
-    Sample `i` of the batch is convolved with kernel `i` only, so `rows`
+    Sample `i` of the batch is convolved with kernel `i` only, so `num_targets`
     generators train side by side in one compiled step without sharing a
     weight. Grouped convolutions would do the same, but run ten times slower
     than this on CPUs (XLA and TensorFlow alike): here each position's
     neighbourhood is laid out as a patch, and the patches meet the kernels
-    in one batched matrix product. A single target (`rows=1`) uses the
+    in one batched matrix product. A single target (`num_targets=1`) uses the
     backend's own convolution.
 
     With `upsample=2` the input is first enlarged 2x by nearest neighbour
@@ -201,7 +165,7 @@ class TargetConv2D(keras.layers.Layer):
     step at 32x32 ran 1.4x faster for it on TensorFlow's CPU kernels.
 
     Args:
-        rows: Int, the number of targets, i.e. the batch size. Defaults to
+        num_targets: Int, the number of targets, i.e. the batch size. Defaults to
             `1`.
         filters: Int, output channels.
         kernel_size: Int, the side of the square kernel.
@@ -222,10 +186,10 @@ class TargetConv2D(keras.layers.Layer):
 
     Example:
 
-    >>> layer = TargetConv2D(rows=2, filters=4, kernel_size=3, padding="same")
+    >>> layer = TargetConv2D(num_targets=2, filters=4, kernel_size=3, padding="same")
     >>> layer(keras.ops.ones((2, 8, 8, 3))).shape
     (2, 8, 8, 4)
-    >>> TargetConv2D(rows=2, filters=4, kernel_size=3, upsample=2)(
+    >>> TargetConv2D(num_targets=2, filters=4, kernel_size=3, upsample=2)(
     ...     keras.ops.ones((2, 10, 10, 3))).shape
     (2, 18, 18, 4)
 
@@ -234,23 +198,28 @@ class TargetConv2D(keras.layers.Layer):
     """
 
     def __init__(
-        self, rows=1, filters=1, kernel_size=3, padding="valid", activation=None,
-        seed=None, patches="auto", upsample=1, **kwargs,
+        self,
+        num_targets=1,
+        filters=1,
+        kernel_size=3,
+        padding="valid",
+        activation=None,
+        seed=None,
+        patches="auto",
+        upsample=1,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if padding not in ("valid", "same"):
-            raise ValueError(
-                f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}"
-            )
-        if patches not in PATCH_LAYOUTS:
-            raise ValueError(f"`patches` must be one of {PATCH_LAYOUTS}. Received: patches={patches!r}")
+            raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}")
+        one_of(patches, "patches", PATCH_LAYOUTS)
         if upsample not in (1, 2) or isinstance(upsample, bool):
             raise ValueError(f"`upsample` must be 1 or 2. Received: upsample={upsample!r}")
         if patches == "auto":
             patches = "depthwise" if keras.backend.backend() == "tensorflow" else "slices"
         self.patches = patches
         self.upsample = upsample
-        self.rows = int(rows)
+        self.num_targets = int(num_targets)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.padding = padding
@@ -258,14 +227,14 @@ class TargetConv2D(keras.layers.Layer):
         self.seed = seed
 
     def build(self, input_shape):
-        self._input_size = tuple(input_shape[1:3])
+        self.input_size = tuple(input_shape[1:3])
         k, channels = self.kernel_size, input_shape[-1]
         self.kernel = self.add_weight(
             name="kernel",
-            shape=(self.rows, k, k, channels, self.filters),
+            shape=(self.num_targets, k, k, channels, self.filters),
             initializer=_target_initializer(k * k * channels, k * k * self.filters, self.seed),
         )
-        self.bias = self.add_weight(name="bias", shape=(self.rows, self.filters), initializer="zeros")
+        self.bias = self.add_weight(name="bias", shape=(self.num_targets, self.filters), initializer="zeros")
 
     def call(self, inputs):
         if self.fused:
@@ -273,7 +242,7 @@ class TargetConv2D(keras.layers.Layer):
         else:
             if self.upsample > 1:
                 inputs = ops.repeat(ops.repeat(inputs, self.upsample, axis=1), self.upsample, axis=2)
-            if self.rows == 1:
+            if self.num_targets == 1:
                 outputs = ops.conv(inputs, self.kernel[0], padding=self.padding) + self.bias[0]
             else:
                 outputs = self._matmul_conv(self._pad(inputs), self.kernel) + self.bias[:, None, None, :]
@@ -289,45 +258,41 @@ class TargetConv2D(keras.layers.Layer):
     @property
     def fused(self):
         """Whether the 2x upsampling is folded into the kernel (see above)."""
-        return self.rows > 1 and self._fuses_when_batched()
+        return self.num_targets > 1 and self._fuses_when_batched()
 
     def _fuses_when_batched(self):
-        if self.upsample == 1 or self.padding != "valid" or not self.built:
-            return False
-        height, width = self._output_size(self._input_size)
-        return height * width >= FUSE_MIN_POSITIONS
+        return self.built and patch_math.fuses_upsampling(
+            self.input_size, self.kernel_size, self.padding, self.upsample
+        )
 
     def _matmul_conv(self, inputs, kernel):
-        """Valid convolution of sample `i` with `kernel[i]`, `(rows, k, k, c, f)`."""
+        """Valid convolution of sample `i` with `kernel[i]`, `(num_targets, k, k, c, f)`."""
         k, filters = kernel.shape[1], kernel.shape[-1]
         height, width = inputs.shape[1] - k + 1, inputs.shape[2] - k + 1
-        patches = ops.reshape(self._patches(inputs, k, height, width), (self.rows, height * width, -1))
+        patches = ops.reshape(self._patches(inputs, k, height, width), (self.num_targets, height * width, -1))
         outputs = ops.matmul(patches, self._patch_kernel(kernel))
-        return ops.reshape(outputs, (self.rows, height, width, filters))
+        return ops.reshape(outputs, (self.num_targets, height, width, filters))
 
     def _patches(self, inputs, k, height, width):
-        """Each position's k x k neighbourhood, `(rows, h, w, k * k * c)`."""
+        """Each position's k x k neighbourhood, `(num_targets, h, w, k * k * c)`."""
         if self.patches == "depthwise":
             # Layout: channel-major, `c * k * k + offset`.
-            channels = inputs.shape[-1]
-            one_hot = np.zeros((k, k, channels, k * k), "float32")
-            for offset in range(k * k):
-                one_hot[offset // k, offset % k, :, offset] = 1.0
+            one_hot = patch_math.one_hot_patch_kernel(k, inputs.shape[-1])
             return ops.depthwise_conv(inputs, ops.cast(one_hot, inputs.dtype), padding="valid")
         views = [inputs[:, i : i + height, j : j + width, :] for i in range(k) for j in range(k)]
         return ops.concatenate(views, axis=-1)  # offset-major: `offset * c + c`
 
     def _patch_kernel(self, kernel):
-        """`kernel` as `(rows, k * k * c, filters)`, in the patches' layout."""
+        """`kernel` as `(num_targets, k * k * c, filters)`, in the patches' layout."""
         if self.patches == "depthwise":
             kernel = ops.transpose(kernel, (0, 3, 1, 2, 4))
-        return ops.reshape(kernel, (self.rows, -1, kernel.shape[-1]))
+        return ops.reshape(kernel, (self.num_targets, -1, kernel.shape[-1]))
 
     def _fused_upsampled(self, inputs):
         # Output pixel 2a + p (phase p) sees enlarged pixels 2a + p + t, that
         # is input pixels a + (p + t) // 2: a window of k // 2 + 1 input
         # pixels whose kernel sums the taps t landing on the same one.
-        k, m, filters = self.kernel_size, self.kernel_size // 2 + 1, self.filters
+        k, m, filters = self.kernel_size, patch_math.phase_window(self.kernel_size), self.filters
         out_h, out_w = self._output_size(inputs.shape[1:3])
         half_h, half_w = (out_h + 1) // 2, (out_w + 1) // 2
         # The last window may reach one pixel past the input, for a phase
@@ -335,49 +300,31 @@ class TargetConv2D(keras.layers.Layer):
         pad_h = max(0, half_h + m - 1 - inputs.shape[1])
         pad_w = max(0, half_w + m - 1 - inputs.shape[2])
         inputs = ops.pad(inputs, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
-        taps = ops.reshape(self.kernel, (self.rows, k * k, -1))
-        phases = ops.matmul(ops.cast(_phase_taps(k), taps.dtype), taps)  # (rows, m*m*2*2, c*f)
-        phases = ops.reshape(phases, (self.rows, m, m, 2, 2, -1, filters))
+        taps = ops.reshape(self.kernel, (self.num_targets, k * k, -1))
+        phases = ops.matmul(
+            ops.cast(patch_math.phase_taps(k), taps.dtype), taps
+        )  # (num_targets, m*m*2*2, c*f)
+        phases = ops.reshape(phases, (self.num_targets, m, m, 2, 2, -1, filters))
         phases = ops.reshape(
-            ops.transpose(phases, (0, 1, 2, 5, 3, 4, 6)), (self.rows, m, m, -1, 4 * filters)
+            ops.transpose(phases, (0, 1, 2, 5, 3, 4, 6)), (self.num_targets, m, m, -1, 4 * filters)
         )
         outputs = self._matmul_conv(inputs, phases) + ops.tile(self.bias, (1, 4))[:, None, None, :]
-        outputs = ops.reshape(outputs, (self.rows, half_h, half_w, 2, 2, filters))
+        outputs = ops.reshape(outputs, (self.num_targets, half_h, half_w, 2, 2, filters))
         outputs = ops.reshape(
-            ops.transpose(outputs, (0, 1, 3, 2, 4, 5)), (self.rows, 2 * half_h, 2 * half_w, filters)
+            ops.transpose(outputs, (0, 1, 3, 2, 4, 5)), (self.num_targets, 2 * half_h, 2 * half_w, filters)
         )
         return outputs[:, :out_h, :out_w, :]
 
     def _output_size(self, input_size):
-        shrink = 0 if self.padding == "same" else self.kernel_size - 1
-        return tuple(
-            None if size is None else size * self.upsample - shrink for size in input_size
-        )
+        return patch_math.output_size(input_size, self.kernel_size, self.padding, self.upsample)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self._output_size(input_shape[1:3]), self.filters)
 
-    def patch_values(self):
-        """Floats per target of the patches laid out in a batched step (`rows > 1`).
-
-        For the memory estimate, which sizes a step of many targets from a
-        one-target generator; the enlarged input, when not fused, is
-        counted in.
-        """
-        height, width = self._output_size(self._input_size)
-        channels = self.kernel.shape[3]
-        if self._fuses_when_batched():
-            m = self.kernel_size // 2 + 1
-            return ((height + 1) // 2) * ((width + 1) // 2) * m * m * channels
-        patches = height * width * self.kernel_size**2 * channels
-        if self.upsample == 1:
-            return patches
-        return patches + math.prod(self._input_size) * self.upsample**2 * channels
-
     def get_config(self):
         config = super().get_config()
         config.update(
-            rows=self.rows,
+            num_targets=self.num_targets,
             filters=self.filters,
             kernel_size=self.kernel_size,
             padding=self.padding,
@@ -396,27 +343,27 @@ class TargetNormalization(keras.layers.Layer):
     The paper's generator normalises with batch statistics; with one target
     per generator the batch is that target's image. Here each sample of the
     batch is normalised over its own spatial positions, with its own scale
-    (`gamma`) and offset (`beta`), so `rows` generators batched together
-    behave exactly as `rows` generators run one by one. The statistics are
+    (`gamma`) and offset (`beta`), so `num_targets` generators batched together
+    behave exactly as `num_targets` generators run one by one. The statistics are
     those of the image in training and inference alike (a moving average
     would show another image than the one optimised).
 
     Args:
-        rows: Int, the number of targets, i.e. the batch size. Defaults to
+        num_targets: Int, the number of targets, i.e. the batch size. Defaults to
             `1`.
         epsilon: Float, added to the variance. Defaults to `1e-3`.
         gamma_regularizer: Regularizer of the scale, or `None`. Defaults to
             `None`.
     """
 
-    def __init__(self, rows=1, epsilon=1e-3, gamma_regularizer=None, **kwargs):
+    def __init__(self, num_targets=1, epsilon=1e-3, gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        self.rows = int(rows)
+        self.num_targets = int(num_targets)
         self.epsilon = float(epsilon)
         self.gamma_regularizer = keras.regularizers.get(gamma_regularizer)
 
     def build(self, input_shape):
-        shape = (self.rows, input_shape[-1])
+        shape = (self.num_targets, input_shape[-1])
         self.gamma = self.add_weight(
             name="gamma", shape=shape, initializer="ones", regularizer=self.gamma_regularizer
         )
@@ -428,7 +375,7 @@ class TargetNormalization(keras.layers.Layer):
         x = ops.cast(inputs, "float32")
         axes = tuple(range(1, len(x.shape) - 1))
         mean, variance = ops.moments(x, axes=axes, keepdims=True)
-        expand = (self.rows,) + (1,) * len(axes) + (-1,)
+        expand = (self.num_targets,) + (1,) * len(axes) + (-1,)
         gamma = ops.reshape(ops.cast(self.gamma, "float32"), expand)
         beta = ops.reshape(ops.cast(self.beta, "float32"), expand)
         return ops.cast((x - mean) * (ops.rsqrt(variance + self.epsilon) * gamma) + beta, self.compute_dtype)
@@ -439,7 +386,7 @@ class TargetNormalization(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            rows=self.rows,
+            num_targets=self.num_targets,
             epsilon=self.epsilon,
             gamma_regularizer=keras.regularizers.serialize(self.gamma_regularizer),
         )

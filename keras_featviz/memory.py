@@ -19,6 +19,7 @@ import math
 
 import keras
 
+from keras_featviz import patches
 from keras_featviz.layers import TargetConv2D
 
 BYTES_PER_VALUE = 4  # float32
@@ -26,7 +27,6 @@ PATCH_COPIES = 2  # the patches and their gradient
 # A target's trainable weights: the variable, its gradient, the optimizer's
 # two slots, and the initial and staged copies a session restores from.
 WEIGHT_COPIES = 6
-DEFAULT_MEMORY_BUDGET = 4 * 2**30
 
 
 def _size(shape):
@@ -40,7 +40,13 @@ def _layer_values(layer):
     for output in keras.tree.flatten(layer.output):
         values += _size(output.shape)
     if isinstance(layer, TargetConv2D):
-        values += PATCH_COPIES * layer.patch_values()
+        values += PATCH_COPIES * patches.patch_values(
+            layer.input_size,
+            layer.kernel.shape[3],
+            layer.kernel_size,
+            layer.padding,
+            layer.upsample,
+        )
     return values
 
 

@@ -50,8 +50,7 @@ class Objective:
         terms = {key: float(w) for key, w in terms.items() if w != 0}
         if not terms:
             raise ValueError(
-                "An objective needs at least one term with a non-zero "
-                f"weight. Received: terms={terms}"
+                f"An objective needs at least one term with a non-zero weight. Received: terms={terms}"
             )
         self.terms = terms
         self.name = name
@@ -117,24 +116,18 @@ class Objective:
 
 def _weights_label(weights):
     """`{3: 1, 7: 0.5}` -> `"3+0.5*7"`."""
-    return "+".join(
-        str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items()
-    )
+    return "+".join(str(i) if w == 1 else f"{_format_weight(w)}*{i}" for i, w in weights.items())
 
 
 def _check_index(index, what):
     if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
-        raise ValueError(
-            f"A {what} index must be an integer >= 0. Received: {what}={index!r}"
-        )
+        raise ValueError(f"A {what} index must be an integer >= 0. Received: {what}={index!r}")
     return int(index)
 
 
 def _check_layer(layer):
     if not isinstance(layer, str) or not layer:
-        raise ValueError(
-            f"`layer` must be the name of a layer. Received: layer={layer!r}"
-        )
+        raise ValueError(f"`layer` must be the name of a layer. Received: layer={layer!r}")
     return layer
 
 
@@ -238,6 +231,5 @@ def as_objective(target):
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
         return class_(target)
     raise TypeError(
-        "A target must be a class index (int) or a keras_featviz objective. "
-        f"Received: target={target!r}"
+        f"A target must be a class index (int) or a keras_featviz objective. Received: target={target!r}"
     )

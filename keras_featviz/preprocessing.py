@@ -101,4 +101,3 @@ def get(preprocess, channels=3):
             f"input. Received: preprocess={preprocess!r} for {channels} channels"
         )
     return _FUNCTIONS[mode]
-

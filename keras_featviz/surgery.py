@@ -59,8 +59,7 @@ def unknown_layer_error(name, model):
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
     hint = f" Close names: {close}." if close else f" Layers: {names[:30]}."
     return ValueError(
-        f"No layer named {name!r} in the classifier {model.name!r}.{hint} "
-        f"Received: layer={name!r}"
+        f"No layer named {name!r} in the classifier {model.name!r}.{hint} Received: layer={name!r}"
     )
 
 
@@ -72,9 +71,7 @@ def image_input_shape(model):
             input is not an image of known size.
     """
     if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"The classifier must be a keras.Model. Received: classifier={model!r}"
-        )
+        raise TypeError(f"The classifier must be a keras.Model. Received: classifier={model!r}")
     try:
         inputs = model.inputs
     except (AttributeError, ValueError):
@@ -107,7 +104,9 @@ def _fresh_copy(layer, config_changes=None):
         # Its function is already in memory, not read from a file: reuse it
         # rather than deserialise bytecode (refused in safe mode).
         return keras.layers.Lambda(
-            layer.function, arguments=layer.arguments, name=layer.name,
+            layer.function,
+            arguments=layer.arguments,
+            name=layer.name,
             dtype=config_changes.get("dtype", layer.dtype_policy),
         )
     config = layer.get_config()
@@ -143,9 +142,7 @@ class _Tracer:
         # would clone (and disconnect) its outputs.
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
             inputs = inputs[0]
-        outputs = model._run_through_graph(
-            inputs, operation_fn=lambda layer: layer, call_fn=self.apply
-        )
+        outputs = model._run_through_graph(inputs, operation_fn=lambda layer: layer, call_fn=self.apply)
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             return outputs[0]
         return outputs
@@ -210,8 +207,7 @@ class ClassifierProbe:
         output = tracer.trace(classifier, inputs)
         if isinstance(output, list):
             raise ValueError(
-                "The classifier must have a single class output. Received: "
-                f"{len(output)} outputs"
+                f"The classifier must have a single class output. Received: {len(output)} outputs"
             )
         logits, self.squashing = tracer.logits(output)
         outputs = {"logits": logits}
@@ -230,9 +226,7 @@ class ClassifierProbe:
         self.sync_weights()
         self.model.trainable = False
         self.num_classes = int(outputs["logits"].shape[-1])
-        self.output_shapes = {
-            name: tuple(outputs[name].shape[1:]) for name in layers
-        }
+        self.output_shapes = {name: tuple(outputs[name].shape[1:]) for name in layers}
 
     def sync_weights(self):
         """Copy the classifier's current weights into the probe (cheap).

@@ -12,27 +12,6 @@ import os
 import numpy as np
 
 
-def check_writable(directory, name="log_dir"):
-    """Create `directory` if needed and check that files can be made in it.
-
-    Raises:
-        ValueError: if the directory cannot be created or written to.
-    """
-    directory = os.fspath(directory)
-    try:
-        os.makedirs(directory, exist_ok=True)
-        probe = os.path.join(directory, ".keras_featviz_write_check")
-        with open(probe, "w") as handle:
-            handle.write("")
-        os.remove(probe)
-    except OSError as error:
-        raise ValueError(
-            f"Cannot write files in {directory!r} ({error.strerror or error}). "
-            f"Received: {name}={directory!r}"
-        ) from error
-    return directory
-
-
 class EventWriter:
     """Images and scalars for one TensorBoard run, written on first use.
 
@@ -70,8 +49,11 @@ class EventWriter:
             images = images[None]
         with self._summary_writer().as_default():
             tf.summary.image(
-                tag, images.astype("uint8"), step=int(step),
-                max_outputs=len(images), description=description,
+                tag,
+                images.astype("uint8"),
+                step=int(step),
+                max_outputs=len(images),
+                description=description,
             )
 
     def scalar(self, tag, value, step, description=None):

@@ -1,20 +1,107 @@
-"""Argument checks shared by the public entry points, in Keras' error style."""
+"""Argument rules shared by the library and the CLI, each written once.
 
+Every rule raises a `ValueError` in Keras' style: the rule, then
+`Received: name=value`. The CLI turns the same errors into one line and
+exit status 2, so a rule and its message exist in one place only.
+"""
+
+import math
 import numbers
 import os
 
+WRITE_CHECK_FILE = ".keras_featviz_write_check"
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
 
 def positive_int(value, name):
-    """`value` as an int if it is an integer >= 1, else a `ValueError`."""
+    """`value` as an int if it is an integer >= 1.
+
+    Raises:
+        ValueError: for anything else, `True` and `False` included.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
     return int(value)
 
 
+def number(value, name, minimum=None, inclusive=True, optional=False):
+    """`value` as a finite float, at least (or above) `minimum` if given.
+
+    Args:
+        value: The value to check.
+        name: Its argument name, for the message.
+        minimum: Float or `None`, the lower bound. Defaults to `None`.
+        inclusive: Bool, whether `minimum` itself is allowed. Defaults to
+            `True`.
+        optional: Bool, whether `None` is allowed (and returned). Defaults
+            to `False`.
+
+    Raises:
+        ValueError: for a non-number, `True`/`False`, NaN, infinity or a
+            value below the bound.
+    """
+    if optional and value is None:
+        return None
+    if minimum is None:
+        rule = "a finite number"
+    else:
+        rule = f"a finite number {'>=' if inclusive else '>'} {minimum:g}"
+    if optional:
+        rule += " or None"
+    ok = _is_number(value) and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value >= minimum if inclusive else value > minimum
+    if not ok:
+        raise ValueError(f"`{name}` must be {rule}. Received: {name}={value!r}")
+    return float(value)
+
+
+def one_of(value, name, choices):
+    """`value` if it is one of `choices`.
+
+    Raises:
+        ValueError: otherwise, listing the choices.
+    """
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+    return value
+
+
 def directory_path(value, name, optional=False):
-    """`value` as a path string, `None` if `optional` and absent."""
+    """`value` as a path string, `None` if `optional` and absent.
+
+    Raises:
+        ValueError: for an empty or non-path value.
+    """
     if optional and value is None:
         return None
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise ValueError(f"`{name}` must be a directory path. Received: {name}={value!r}")
     return os.fspath(value)
+
+
+def writable_directory(directory, name="log_dir"):
+    """Create `directory` if needed and check that files can be made in it.
+
+    Returns:
+        The directory as a string.
+
+    Raises:
+        ValueError: if it cannot be created or written to (an existing
+            file of that name, say).
+    """
+    directory = os.fspath(directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        probe = os.path.join(directory, WRITE_CHECK_FILE)
+        with open(probe, "w") as handle:
+            handle.write("")
+        os.remove(probe)
+    except OSError as error:
+        raise ValueError(
+            f"Cannot write files in {directory!r} ({error.strerror or error}). Received: {name}={directory!r}"
+        ) from error
+    return directory

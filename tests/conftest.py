@@ -1,9 +1,16 @@
-"""Shared fixtures: tiny classifiers trained in seconds on synthetic images."""
+"""Shared fixtures: tiny classifiers trained in seconds on synthetic images,
+and readers of what the callbacks wrote."""
 
-import numpy as np
-import pytest
+import hashlib
+import io
 
 import keras
+import numpy as np
+import pytest
+from PIL import Image
+from tensorboard.backend.event_processing import event_accumulator
+
+from keras_featviz.autoencoder import DenoisingAutoencoder
 
 SIZE = 16
 COLOURS = np.array([[230, 40, 40], [40, 220, 60], [50, 70, 240]], "float32")
@@ -53,3 +60,43 @@ def trained_classifier(patches):
     accuracy = model.evaluate(*colour_patches(150, seed=1), verbose=0)[1]
     assert accuracy > 0.95, f"the fixture classifier did not learn: {accuracy}"
     return model
+
+
+def weights_digest(model):
+    digest = hashlib.sha256()
+    for w in model.get_weights():
+        digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def decoder_path(tmp_path_factory, patches):
+    keras.utils.set_random_seed(0)
+    dae = DenoisingAutoencoder((SIZE, SIZE, 3), width=0.25, seed=0)
+    dae.fit_images(patches[0], epochs=25, batch_size=32, validation_split=0, verbose=0)
+    path = str(tmp_path_factory.mktemp("dae") / "dae.keras")
+    dae.save(path)
+    return path
+
+
+def fit_steps(model, f0, target, steps):
+    model.compile(keras.optimizers.SGD(1e-3), keras.losses.MeanSquaredError(reduction="sum"))
+    model.fit(f0, target, epochs=steps, batch_size=len(f0), verbose=0, shuffle=False)
+
+
+def read_run(run_dir):
+    accumulator = event_accumulator.EventAccumulator(
+        str(run_dir), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    return accumulator
+
+
+def image_steps(accumulator, tag):
+    return [event.step for event in accumulator.Tensors(tag)]
+
+
+def decoded(event):
+    """The first image of a TensorBoard image summary (width, height, png...)."""
+    blobs = event.tensor_proto.string_val
+    return Image.open(io.BytesIO(blobs[2]))

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 import keras_featviz
+
 from conftest import colour_patches
 
 

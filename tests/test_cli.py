@@ -9,8 +9,25 @@ from keras_featviz import cli
 
 def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
     out = str(tmp_path / "demo")
-    code = cli.main(["demo", "--out", out, "--size", "16", "--classes", "3", "--train", "120",
-                     "--epochs", "1", "--dae-epochs", "1", "--steps", "2"])
+    code = cli.main(
+        [
+            "demo",
+            "--out",
+            out,
+            "--size",
+            "16",
+            "--classes",
+            "3",
+            "--train",
+            "120",
+            "--epochs",
+            "1",
+            "--dae-epochs",
+            "1",
+            "--steps",
+            "2",
+        ]
+    )
     assert code == 0
     for mode in ("scratch", "pretrained"):
         assert os.path.exists(os.path.join(out, mode, "grid.png"))
@@ -34,13 +51,37 @@ def saved_classifier(trained_classifier, tmp_path):
 
 def test_visualize_classes_and_channels_of_a_saved_model(saved_classifier, tmp_path, capsys):
     out, logs = tmp_path / "out", tmp_path / "logs"
-    code = cli.main(["visualize", saved_classifier, "--classes", "0-1", "--layer", "conv",
-                     "--channels", "2,5", "--steps", "5", "--width", "0.25", "--preprocess", "none",
-                     "--out", str(out), "--logdir", str(logs), "--precision", "mixed_bfloat16"])
+    code = cli.main(
+        [
+            "visualize",
+            saved_classifier,
+            "--classes",
+            "0-1",
+            "--layer",
+            "conv",
+            "--channels",
+            "2,5",
+            "--steps",
+            "5",
+            "--width",
+            "0.25",
+            "--preprocess",
+            "none",
+            "--out",
+            str(out),
+            "--logdir",
+            str(logs),
+            "--precision",
+            "mixed_bfloat16",
+        ]
+    )
     assert code == 0
     assert sorted(os.listdir(out)) == [
-        "000_class_0.png", "001_class_1.png", "002_conv-channel_2.png",
-        "003_conv-channel_5.png", "grid.png",
+        "000_class_0.png",
+        "001_class_1.png",
+        "002_conv-channel_2.png",
+        "003_conv-channel_5.png",
+        "grid.png",
     ]
     assert os.listdir(logs / "featviz")
     printed = capsys.readouterr().out
@@ -56,26 +97,81 @@ def test_train_dae_then_visualize_in_pretrained_mode(saved_classifier, patches, 
     for i, image in enumerate(patches[0][:64]):
         Image.fromarray(image).save(folder / f"{i}.png")
     decoder = tmp_path / "models" / "dae.keras"
-    assert cli.main(["train-dae", str(folder), "--size", "16", "--epochs", "1", "--width", "0.25",
-                     "--out", str(decoder)]) == 0
+    assert (
+        cli.main(
+            [
+                "train-dae",
+                str(folder),
+                "--size",
+                "16",
+                "--epochs",
+                "1",
+                "--width",
+                "0.25",
+                "--out",
+                str(decoder),
+            ]
+        )
+        == 0
+    )
     assert decoder.exists()
     out = tmp_path / "out"
-    assert cli.main(["visualize", saved_classifier, "--mode", "pretrained", "--decoder", str(decoder),
-                     "--steps", "3", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "visualize",
+                saved_classifier,
+                "--mode",
+                "pretrained",
+                "--decoder",
+                str(decoder),
+                "--steps",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert len(os.listdir(out)) == 4
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["visualize", "vgg17"], "keras-featviz visualize: error: unknown model 'vgg17': give a saved .keras file or one of vgg16,"),
+        (
+            ["visualize", "vgg17"],
+            "keras-featviz visualize: error: unknown model 'vgg17': give a saved .keras file or one of vgg16,",
+        ),
         (["visualize", "missing.keras"], "keras-featviz visualize: error: no model file at 'missing.keras'"),
-        (["visualize", "{model}", "--classes", "2-x"], "keras-featviz visualize: error: --classes takes indices and ranges like 0-9,15; got '2-x'"),
-        (["visualize", "{model}", "--classes", "3"], "keras-featviz visualize: error: --classes: the model has 3 classes (0-2); got 3"),
-        (["visualize", "{model}", "--layer", "conv", "--channels", "0-8"], "keras-featviz visualize: error: --channels: layer 'conv' has 8 channels (0-7); got 8"),
-        (["visualize", "{model}", "--layer", "conf"], "keras-featviz visualize: error: --layer: No layer named 'conf' in the classifier 'tiny_cnn'. Close names: ['conv']."),
-        (["visualize", "{model}", "--mode", "pretrained", "--decoder", "nope.keras"], "keras-featviz visualize: error: no decoder file at 'nope.keras'"),
-        (["train-dae", "no_such_folder"], "keras-featviz train-dae: error: no image folder at 'no_such_folder'"),
+        (
+            ["visualize", "{model}", "--classes", "2-x"],
+            "keras-featviz visualize: error: --classes takes indices and ranges like 0-9,15; got '2-x'",
+        ),
+        (
+            ["visualize", "{model}", "--classes", "3"],
+            "keras-featviz visualize: error: --classes: the model has 3 classes (0-2); got 3",
+        ),
+        (
+            ["visualize", "{model}", "--layer", "conv", "--channels", "0-8"],
+            "keras-featviz visualize: error: --channels: layer 'conv' has 8 channels (0-7); got 8",
+        ),
+        (
+            ["visualize", "{model}", "--layer", "conf"],
+            "keras-featviz visualize: error: --layer: No layer named 'conf' in the classifier 'tiny_cnn'. Close names: ['conv'].",
+        ),
+        (
+            ["visualize", "{model}", "--mode", "pretrained", "--decoder", "nope.keras"],
+            "keras-featviz visualize: error: No decoder file at 'nope.keras'. Received: decoder='nope.keras'",
+        ),
+        (
+            ["visualize", "{model}", "--mode", "pretrained"],
+            "keras-featviz visualize: error: generator='pretrained' needs a `decoder`",
+        ),
+        (
+            ["train-dae", "no_such_folder"],
+            "keras-featviz train-dae: error: no image folder at 'no_such_folder'",
+        ),
     ],
 )
 def test_commands_answer_bad_input_with_one_line(saved_classifier, capsys, argv, message):
@@ -84,6 +180,16 @@ def test_commands_answer_bad_input_with_one_line(saved_classifier, capsys, argv,
     err = capsys.readouterr().err
     assert err.startswith(message), err
     assert err.count("\n") == 1
+
+
+def test_numbers_are_checked_by_the_library_rule(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["visualize", "vgg16", "--width", "0"])
+    assert stopped.value.code == 2
+    assert (
+        "error: argument --width: `--width` must be a finite number > 0. Received: --width=0.0"
+        in capsys.readouterr().err
+    )
 
 
 def test_vgg16_without_weights_is_a_valid_model():

@@ -9,6 +9,7 @@ import pathlib
 import numpy as np
 
 import keras_featviz
+
 from conftest import colour_patches, tiny_classifier, train
 
 PACKAGE = pathlib.Path(keras_featviz.__file__).parent
@@ -33,6 +34,8 @@ def test_no_core_module_imports_tensorflow_or_keras_src():
 def test_visualize_on_this_backend():
     images, labels = colour_patches(300)
     model = train(tiny_classifier(), images, labels, epochs=6)
-    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize([0, 1, 2], steps=150, verbose=0)
+    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize(
+        [0, 1, 2], steps=150, verbose=0
+    )
     assert result.images.shape == (3, 16, 16, 3)
     np.testing.assert_array_equal(result.predicted_classes, [0, 1, 2])

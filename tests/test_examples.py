@@ -14,7 +14,9 @@ def run_example(name, argv, tmp_path):
     return module["main"](argv + ["--out", str(tmp_path / "out")])
 
 
-@pytest.mark.parametrize("name", ["train_with_callback.py", "layer_filters.py", "compound_classes.py", "detect_planted_bias.py"])
+@pytest.mark.parametrize(
+    "name", ["train_with_callback.py", "layer_filters.py", "compound_classes.py", "detect_planted_bias.py"]
+)
 def test_cheap_examples_run(name, tmp_path):
     argv = SMALL if name != "layer_filters.py" else SMALL + ["--filters", "2"]
     if name in ("train_with_callback.py", "detect_planted_bias.py"):

@@ -1,7 +1,8 @@
 """Chunks under a memory budget: VGG16 at 224x224 is cut to fit."""
 
 import keras
-from keras_featviz import generators, memory
+
+from keras_featviz import defaults, generators, memory
 from keras_featviz.surgery import ClassifierProbe
 
 
@@ -9,7 +10,7 @@ def test_vgg16_sweeps_in_chunks_that_fit_the_default_budget():
     probe = ClassifierProbe(keras.applications.VGG16(weights=None)).model
     pretrained = generators.latent_generator(generators.decoder_network((224, 224, 3)))
     scratch = generators.scratch_generator((224, 224, 3))
-    budget = memory.DEFAULT_MEMORY_BUDGET
+    budget = defaults.MEMORY_BUDGET
     # What the FeatureVisualizer docstring promises for its default budget.
     assert memory.targets_per_step(pretrained, probe, budget) == 22
     assert memory.targets_per_step(scratch, probe, budget) == 7

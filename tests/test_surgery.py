@@ -1,16 +1,20 @@
 """Classifier surgery: logits from every head form, nested models, VGG16."""
 
+import keras
 import numpy as np
 import pytest
 
-import keras
 from keras_featviz.surgery import ClassifierProbe
 
 L = keras.layers
 
 
 def small(head):
-    layers = [keras.Input((16, 16, 3)), L.Conv2D(4, 3, activation="relu", name="c1"), L.GlobalAveragePooling2D()]
+    layers = [
+        keras.Input((16, 16, 3)),
+        L.Conv2D(4, 3, activation="relu", name="c1"),
+        L.GlobalAveragePooling2D(),
+    ]
     if head == "dense":
         layers.append(L.Dense(5, activation="softmax"))
     elif head == "activation":
@@ -24,10 +28,16 @@ def small(head):
     return keras.Sequential(layers)
 
 
-@pytest.mark.parametrize("head, squash", [
-    ("dense", keras.ops.softmax), ("activation", keras.ops.softmax),
-    ("softmax", keras.ops.softmax), ("sigmoid", keras.ops.sigmoid), ("logits", lambda z: z),
-])
+@pytest.mark.parametrize(
+    "head, squash",
+    [
+        ("dense", keras.ops.softmax),
+        ("activation", keras.ops.softmax),
+        ("softmax", keras.ops.softmax),
+        ("sigmoid", keras.ops.sigmoid),
+        ("logits", lambda z: z),
+    ],
+)
 def test_every_head_form_gives_logits(head, squash):
     model = small(head)
     x = np.random.default_rng(0).random((2, 16, 16, 3)).astype("float32")

@@ -1,36 +1,19 @@
 """FeatureVisualizer end to end on a tiny classifier trained in the session."""
 
-import hashlib
-
+import keras
 import numpy as np
 import pytest
 
-import keras
 import keras_featviz
 from keras_featviz import objectives
-from conftest import SIZE, tiny_classifier, train
 
-
-def weights_digest(model):
-    digest = hashlib.sha256()
-    for w in model.get_weights():
-        digest.update(np.ascontiguousarray(w).tobytes())
-    return digest.hexdigest()
-
-
-@pytest.fixture(scope="module")
-def decoder_path(tmp_path_factory, patches):
-    keras.utils.set_random_seed(0)
-    dae = keras_featviz.DenoisingAutoencoder((SIZE, SIZE, 3), width=0.25, seed=0)
-    dae.fit_images(patches[0], epochs=25, batch_size=32, validation_split=0, verbose=0)
-    path = str(tmp_path_factory.mktemp("dae") / "dae.keras")
-    dae.save(path)
-    return path
+from conftest import SIZE, tiny_classifier, train, weights_digest
 
 
 def test_scratch_every_class_rises_above_its_start_and_every_other(trained_classifier):
     start = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1).visualize(
-        [0, 1, 2], steps=1, verbose=0)
+        [0, 1, 2], steps=1, verbose=0
+    )
     visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1)
     result = visualizer.visualize([0, 1, 2], steps=150, verbose=0)
     assert result.images.shape == (3, SIZE, SIZE, 3) and result.images.dtype == np.uint8
@@ -42,12 +25,14 @@ def test_scratch_every_class_rises_above_its_start_and_every_other(trained_class
 def test_pretrained_puts_every_class_first(trained_classifier, decoder_path):
     targets = [0, 1, 2]
     start = keras_featviz.FeatureVisualizer(
-        trained_classifier, "pretrained", decoder=decoder_path, seed=1).visualize(targets, steps=1, verbose=0)
+        trained_classifier, "pretrained", decoder=decoder_path, seed=1
+    ).visualize(targets, steps=1, verbose=0)
     result = keras_featviz.FeatureVisualizer(
-        trained_classifier, "pretrained", decoder=decoder_path, seed=1).visualize(targets, steps=150, verbose=0)
+        trained_classifier, "pretrained", decoder=decoder_path, seed=1
+    ).visualize(targets, steps=150, verbose=0)
     np.testing.assert_array_equal(result.predicted_classes, targets)
-    rows = np.arange(3)
-    assert np.all(result.probabilities[rows, targets] > start.probabilities[rows, targets])
+    indices = np.arange(3)
+    assert np.all(result.probabilities[indices, targets] > start.probabilities[indices, targets])
 
 
 def test_user_model_is_unchanged_to_the_byte(trained_classifier):
@@ -58,8 +43,8 @@ def test_user_model_is_unchanged_to_the_byte(trained_classifier):
     assert weights_digest(trained_classifier) == digest
     assert [layer.trainable for layer in trained_classifier.layers] == flags
     user_layers = {id(layer) for layer in trained_classifier.layers}
-    for session in visualizer._coupled.values():
-        assert not user_layers & {id(layer) for layer in session.model.probe.layers}
+    for trainer in visualizer.trainers:
+        assert not user_layers & {id(layer) for layer in trainer.model.probe.layers}
 
 
 def test_seeded_runs_repeat(trained_classifier):
@@ -86,18 +71,22 @@ def test_channel_unit_and_group_objectives_rise(trained_classifier):
 
 
 def test_compound_of_two_classes_raises_both(trained_classifier, decoder_path):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "pretrained", decoder=decoder_path, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(
+        trained_classifier, "pretrained", decoder=decoder_path, seed=0
+    )
     result = visualizer.visualize(objectives.classes([0, 2]), steps=150, verbose=0)
     probabilities = result.probabilities[0]
     assert probabilities[0] + probabilities[2] > 0.9
 
 
 def test_pretrained_trains_only_alpha_and_batches_targets(trained_classifier, decoder_path):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "pretrained", decoder=decoder_path, batch_size=2)
+    visualizer = keras_featviz.FeatureVisualizer(
+        trained_classifier, "pretrained", decoder=decoder_path, batch_size=2
+    )
     result = visualizer.visualize([0, 1, 2], steps=2, verbose=0)
     assert len(result) == 3
-    (session,) = visualizer._coupled.values()
-    (alpha,) = session.model.trainable_variables
+    (trainer,) = visualizer.trainers
+    (alpha,) = trainer.model.trainable_variables
     assert alpha.shape == (2, keras_featviz.generators.feature_size((SIZE, SIZE, 3)))
 
 
@@ -128,70 +117,30 @@ def test_scratch_targets_train_in_chunks_within_batch_size_and_memory(trained_cl
     assert result.names == ["class_0", "class_1", "class_2"]
 
 
-class StartRecorder(keras.callbacks.Callback):
-    """The coupled model's trainable values when a chunk starts training."""
-
-    def on_train_begin(self, logs=None):
-        self.values = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables]
-        self.iterations = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-
-
-def test_warm_start_resumes_each_target_from_its_latest_state(trained_classifier):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0, batch_size=2)
-    visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True)
-    # Target 1 moves on alone, in another compiled model (one row).
-    visualizer.visualize([1], steps=2, verbose=0, warm_start=True)
-    states = {o.name: [np.array(v) for v in state] for o, state in visualizer._warm.items()}
-    for iterations in (0, 2):  # reloaded from the kept states, then resumed in place
-        start = StartRecorder()
-        visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True, callbacks=[start])
-        assert start.iterations == iterations  # the optimizer goes on only in place
-        for row, name in enumerate(["class_0", "class_1"]):
-            for value, kept in zip(start.values, states[name]):
-                np.testing.assert_array_equal(value[row], kept)
-        states = {o.name: [np.array(v) for v in state] for o, state in visualizer._warm.items()}
-    cold = StartRecorder()
-    visualizer.visualize([0, 1], steps=1, verbose=0, callbacks=[cold])
-    assert not np.array_equal(cold.values[0][1], states["class_1"][0])
-
-
-def test_pretrained_warm_start_restarts_its_optimizer(trained_classifier, decoder_path):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "pretrained", decoder=decoder_path, seed=0)
-    visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True)
-    kept = {o.name: np.array(state[0]) for o, state in visualizer._warm.items()}
-    start = StartRecorder()
-    visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True, callbacks=[start])
-    assert start.iterations == 0
-    np.testing.assert_array_equal(start.values[0][1], kept["class_1"])
-
-
-def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, class_names=["red", "green", "blue"])
-    result = visualizer.visualize([0, objectives.channel("conv", 1)], steps=2, verbose=0)
-    assert result.labels == ["red", "conv/channel_1"]
-    paths = result.save(tmp_path)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["000_class_0.png", "001_conv-channel_1.png", "grid.png"]
-    assert len(paths) == 3
-    from PIL import Image
-
-    assert Image.open(tmp_path / "000_class_0.png").size == (SIZE, SIZE)
-    assert result.grid().size[0] >= 2 * SIZE
-
-
 def test_model_forms_users_have(tmp_path, patches):
     images, labels = patches
     # Transfer learning: a functional base nested in a Sequential head.
     base_in = keras.Input((SIZE, SIZE, 3))
-    base = keras.Model(base_in, keras.layers.Conv2D(6, 3, activation="relu", name="base_conv")(base_in), name="base")
-    nested = keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Rescaling(1 / 255.0), base,
-                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3), keras.layers.Softmax()])
+    base = keras.Model(
+        base_in, keras.layers.Conv2D(6, 3, activation="relu", name="base_conv")(base_in), name="base"
+    )
+    nested = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            base,
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3),
+            keras.layers.Softmax(),
+        ]
+    )
     train(nested, images, labels, epochs=3)
     path = tmp_path / "nested.keras"
     nested.save(path)
     reloaded = keras.saving.load_model(path)
     result = keras_featviz.FeatureVisualizer(reloaded, width=0.25).visualize(
-        [1, objectives.channel("base_conv", 0)], steps=2, verbose=0)
+        [1, objectives.channel("base_conv", 0)], steps=2, verbose=0
+    )
     assert result.images.shape == (2, SIZE, SIZE, 3)
     # Grayscale, non-square.
     gray = tiny_classifier((12, 20, 1), classes=2)
@@ -204,15 +153,19 @@ def test_model_forms_users_have(tmp_path, patches):
 def test_mixed_precision_generators_raise_their_targets(trained_classifier, decoder_path, precision):
     flags = [layer.trainable for layer in trained_classifier.layers]
     digest = weights_digest(trained_classifier)
-    targets, rows = [0, 1, 2], np.arange(3)
-    for mode, kwargs, steps in (("scratch", {"width": 0.25}, 60), ("pretrained", {"decoder": decoder_path}, 150)):
+    targets, indices = [0, 1, 2], np.arange(3)
+    for mode, kwargs, steps in (
+        ("scratch", {"width": 0.25}, 60),
+        ("pretrained", {"decoder": decoder_path}, 150),
+    ):
         visualizer = keras_featviz.FeatureVisualizer(
-            trained_classifier, mode, seed=1, precision=precision, **kwargs)
+            trained_classifier, mode, seed=1, precision=precision, **kwargs
+        )
         start = visualizer.visualize(targets, steps=1, verbose=0)
         result = visualizer.visualize(targets, steps=steps, verbose=0)
-        assert np.all(result.probabilities[rows, targets] > start.probabilities[rows, targets]), mode
+        assert np.all(result.probabilities[indices, targets] > start.probabilities[indices, targets]), mode
         np.testing.assert_array_equal(result.predicted_classes, targets)
-        model = next(iter(visualizer._coupled.values())).model
+        model = visualizer.trainers[0].model
         computing = {layer.compute_dtype for layer in model.probe.layers if layer.weights}
         assert computing == {precision.split("_")[1]}, mode
         generator = {layer.compute_dtype for layer in model.generator.layers if layer.weights}
@@ -239,5 +192,6 @@ def test_mixed_float16_classifier(patches):
 def test_keras_callbacks_and_progress_metric(trained_classifier):
     history = keras.callbacks.History()
     keras_featviz.FeatureVisualizer(trained_classifier, width=0.25).visualize(
-        [0], steps=4, verbose=0, callbacks=[history])
+        [0], steps=4, verbose=0, callbacks=[history]
+    )
     assert set(history.history) == {"loss", "activation"}

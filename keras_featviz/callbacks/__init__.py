@@ -8,8 +8,7 @@
   `FeatureVisualizer.visualize(callbacks=...)`.
 """
 
-from keras_featviz.callbacks.optimization import ActivationEarlyStopping
-from keras_featviz.callbacks.optimization import GeneratorImageLogger
+from keras_featviz.callbacks.optimization import ActivationEarlyStopping, GeneratorImageLogger
 from keras_featviz.callbacks.training import FeatureVisualizationCallback
 
 __all__ = [

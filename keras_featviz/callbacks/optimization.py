@@ -13,12 +13,11 @@ import math
 import numbers
 import os
 
+import keras
 import numpy as np
 
-import keras
-
-from keras_featviz.tensorboard import EventWriter, check_writable
-from keras_featviz.validation import directory_path, positive_int
+from keras_featviz.tensorboard import EventWriter
+from keras_featviz.validation import directory_path, positive_int, writable_directory
 
 
 class GeneratorImageLogger(keras.callbacks.Callback):
@@ -58,7 +57,7 @@ class GeneratorImageLogger(keras.callbacks.Callback):
         self._steps_done = {}
 
     def on_train_begin(self, logs=None):
-        chunk = getattr(self.model, "chunk", None)
+        chunk = getattr(self.model, "chunk", None)  # a CoupledModel declares it
         if chunk is None:
             raise ValueError(
                 "GeneratorImageLogger watches the optimisation of a "
@@ -66,7 +65,7 @@ class GeneratorImageLogger(keras.callbacks.Callback):
                 f"not to another model's fit. Received: model={self.model.name!r}"
             )
         if self.writer is None:
-            check_writable(self.run_dir)
+            writable_directory(self.run_dir)
             self.writer = EventWriter(self.run_dir)
         self._names = list(chunk.names)
         self._starts = [self._steps_done.get(name, 0) for name in self._names]
@@ -93,7 +92,7 @@ class GeneratorImageLogger(keras.callbacks.Callback):
         chunk = self.model.chunk
         outputs = self.model(chunk.f0, training=False)
         images = np.round(keras.ops.convert_to_numpy(outputs["pixels"])).astype("uint8")
-        values = keras.ops.convert_to_numpy(self.model.activations(chunk.targets, outputs))
+        values = keras.ops.convert_to_numpy(self.model.activations(chunk.readout_targets, outputs))
         for i in indices:
             name, step = self._names[i], self._step(i)
             self.writer.images(name, images[i : i + 1], step=step)

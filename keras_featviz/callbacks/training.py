@@ -9,23 +9,19 @@ run's global random state are left exactly as they were.
 """
 
 import contextlib
-import numbers
 import os
 import random
 import time
 import warnings
 
+import keras
 import numpy as np
 
-import keras
-
-from keras_featviz.tensorboard import EventWriter, check_writable, log_visualization, unique_tags
-from keras_featviz.validation import directory_path, positive_int
+from keras_featviz import defaults
+from keras_featviz.generator_source import check_mode
+from keras_featviz.tensorboard import EventWriter, log_visualization, unique_tags
+from keras_featviz.validation import directory_path, number, positive_int, writable_directory
 from keras_featviz.visualizer import FeatureVisualizer
-
-DEFAULT_STEPS = 10
-DEFAULT_SCRATCH_WIDTH = 0.25
-DEFAULT_MAX_OVERHEAD = 0.1
 
 
 @contextlib.contextmanager
@@ -83,7 +79,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             `FeatureVisualizer`. Defaults to `None`.
         steps: Int, the most optimisation steps per target each time the
             targets are visualized; each time continues from the last
-            (warm start). Defaults to `10`.
+            (warm start). Defaults to `defaults.CALLBACK_STEPS` (10).
         max_overhead: Float > 0 or `None`. Each visualization may take at
             most this fraction of the training time since the previous
             one: its steps are cut to fit (never below 1 nor above
@@ -91,20 +87,22 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             runs `steps`. On a short epoch this keeps the callback a small
             part of training; on a long one every visualization runs
             `steps`. `None` always runs `steps`, for the same images on any
-            machine. Defaults to `0.1`.
+            machine. Defaults to `defaults.MAX_OVERHEAD` (0.1).
         every_n_epochs: Int, visualize every this many epochs (and after
             the last). Defaults to `1`.
         image_dir: Optional directory; if given, PNGs and the grid are also
             written there, in `epoch_001/`, `epoch_002/`, ... (numbered from
             1, as Keras' progress bar and `ModelCheckpoint` count).
             Defaults to `None`.
-        seed: Int or `None`, for repeatable images. Defaults to `0`.
+        seed: Int or `None`, for repeatable images (see
+            `defaults.CALLBACK_SEED`). Defaults to `0`.
         verbose: 0 or 1; 1 prints one line per visualized epoch. Defaults
             to `0`.
         **visualizer_kwargs: Further `FeatureVisualizer` arguments:
             `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`,
             `memory_budget`, `precision`.
-            The scratch generator's `width` defaults to `0.25` here (the
+            The scratch generator's `width` defaults to
+            `defaults.CALLBACK_WIDTH` (0.25) here (the
             paper's `1.0` costs about 16 times more per step): watching
             should cost a fraction of an epoch, and the warm start makes
             up for the narrower generator over the epochs.
@@ -141,29 +139,33 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         generator="scratch",
         decoder=None,
         preprocess=None,
-        steps=DEFAULT_STEPS,
-        max_overhead=DEFAULT_MAX_OVERHEAD,
-        every_n_epochs=1,
+        steps=defaults.CALLBACK_STEPS,
+        max_overhead=defaults.MAX_OVERHEAD,
+        every_n_epochs=defaults.EVERY_N_EPOCHS,
         image_dir=None,
-        seed=0,
+        seed=defaults.CALLBACK_SEED,
         verbose=0,
         **visualizer_kwargs,
     ):
         super().__init__()
         unknown = set(visualizer_kwargs) - {
-            "penalty", "width", "batch_size", "optimizer", "jit_compile", "memory_budget",
-            "precision"}
+            "penalty",
+            "width",
+            "batch_size",
+            "optimizer",
+            "jit_compile",
+            "memory_budget",
+            "precision",
+        }
         if unknown:
             raise TypeError(
-                "Unknown arguments for FeatureVisualizationCallback. "
-                f"Received: {sorted(unknown)}"
+                f"Unknown arguments for FeatureVisualizationCallback. Received: {sorted(unknown)}"
             )
-        if FeatureVisualizer.check_mode(generator, decoder) == "scratch":
-            visualizer_kwargs.setdefault("width", DEFAULT_SCRATCH_WIDTH)
+        if check_mode(generator, decoder) == "scratch":
+            visualizer_kwargs.setdefault("width", defaults.CALLBACK_WIDTH)
         if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name):
             raise ValueError(
-                "`run_name` must be a non-empty relative folder name. "
-                f"Received: run_name={run_name!r}"
+                f"`run_name` must be a non-empty relative folder name. Received: run_name={run_name!r}"
             )
         self.targets = targets
         self.log_dir = directory_path(log_dir, "log_dir")
@@ -173,15 +175,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.decoder = decoder
         self.preprocess = preprocess
         self.steps = positive_int(steps, "steps")
-        if max_overhead is not None and (
-            isinstance(max_overhead, bool) or not isinstance(max_overhead, numbers.Real)
-            or not max_overhead > 0
-        ):
-            raise ValueError(
-                "`max_overhead` must be a number > 0 or None. "
-                f"Received: max_overhead={max_overhead!r}"
-            )
-        self.max_overhead = max_overhead
+        self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
         self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.image_dir = directory_path(image_dir, "image_dir", optional=True)
         self.seed = seed
@@ -201,9 +195,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         with preserved_random_state():
             self._build()
-        check_writable(self.run_dir)
+        writable_directory(self.run_dir)
         if self.image_dir is not None:
-            check_writable(self.image_dir, "image_dir")
+            writable_directory(self.image_dir, "image_dir")
         self.writer = EventWriter(self.run_dir)
         self.last_epoch = None
         self.logged_epochs = []
@@ -274,9 +268,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         try:
             with preserved_random_state():
                 self.visualizer.sync_weights()
-                result = self.visualizer.visualize(
-                    self.objectives, steps=steps, verbose=0, warm_start=True
-                )
+                result = self.visualizer.visualize(self.objectives, steps=steps, verbose=0, warm_start=True)
             self._write(result, epoch)
         except Exception as error:  # a failed picture must not end the user's training
             self.visualizer.forget()

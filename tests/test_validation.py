@@ -2,12 +2,13 @@
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
-import keras
 import keras_featviz
 from keras_featviz import objectives
+
 from conftest import SIZE, tiny_classifier
 
 
@@ -25,9 +26,21 @@ def visualizer(model):
     "target, error, message",
     [
         (3, ValueError, "Class index out of range: the classifier has 3 classes (0 to 2). Received: class=3"),
-        (objectives.channel("conv", 8), ValueError, "Channel index out of range: layer 'conv' has 8 channels (0 to 7). Received: channel=8"),
-        (objectives.unit("conv", (14, 0, 0)), ValueError, "Unit index out of range: layer 'conv' has output shape (14, 14, 8). Received: unit=(14, 0, 0)"),
-        ("cat", TypeError, "A target must be a class index (int) or a keras_featviz objective. Received: target='cat'"),
+        (
+            objectives.channel("conv", 8),
+            ValueError,
+            "Channel index out of range: layer 'conv' has 8 channels (0 to 7). Received: channel=8",
+        ),
+        (
+            objectives.unit("conv", (14, 0, 0)),
+            ValueError,
+            "Unit index out of range: layer 'conv' has output shape (14, 14, 8). Received: unit=(14, 0, 0)",
+        ),
+        (
+            "cat",
+            TypeError,
+            "A target must be a class index (int) or a keras_featviz objective. Received: target='cat'",
+        ),
         (-1, ValueError, "A class index must be an integer >= 0. Received: class=-1"),
     ],
 )
@@ -37,32 +50,55 @@ def test_bad_targets(visualizer, target, error, message):
 
 
 def test_unknown_layer_lists_close_names(visualizer):
-    with pytest.raises(ValueError, match=re.escape("No layer named 'cnv' in the classifier 'tiny_cnn'. Close names: ['conv']")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("No layer named 'cnv' in the classifier 'tiny_cnn'. Close names: ['conv']"),
+    ):
         visualizer.visualize(objectives.channel("cnv", 0), steps=1000, verbose=0)
 
 
 @pytest.mark.parametrize("steps", [0, -5, 2.5])
 def test_bad_steps(visualizer, steps):
-    with pytest.raises(ValueError, match=re.escape(f"`steps` must be an integer > 0. Received: steps={steps}")):
+    with pytest.raises(
+        ValueError, match=re.escape(f"`steps` must be an integer >= 1. Received: steps={steps}")
+    ):
         visualizer.visualize(0, steps=steps, verbose=0)
 
 
 def test_bad_constructor_arguments(model, tmp_path):
-    with pytest.raises(ValueError, match=re.escape("`penalty` must be a number >= 0. Received: penalty=-0.5")):
+    with pytest.raises(
+        ValueError, match=re.escape("`penalty` must be a finite number >= 0. Received: penalty=-0.5")
+    ):
         keras_featviz.FeatureVisualizer(model, penalty=-0.5)
-    with pytest.raises(ValueError, match=re.escape("`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'"
+        ),
+    ):
         keras_featviz.FeatureVisualizer(model, generator="gan")
     with pytest.raises(ValueError, match="needs a `decoder`"):
         keras_featviz.FeatureVisualizer(model, generator="pretrained")
-    with pytest.raises(ValueError, match=re.escape("`noise` must be a number >= 0 or None. Received: noise=-1")):
+    with pytest.raises(
+        ValueError, match=re.escape("`noise` must be a finite number >= 0 or None. Received: noise=-1")
+    ):
         keras_featviz.FeatureVisualizer(model, noise=-1)
-    with pytest.raises(ValueError, match=re.escape("`memory_budget` must be a number of bytes > 0. Received: memory_budget=0")):
+    with pytest.raises(
+        ValueError, match=re.escape("`memory_budget` must be a finite number > 0. Received: memory_budget=0")
+    ):
         keras_featviz.FeatureVisualizer(model, memory_budget=0)
-    with pytest.raises(ValueError, match=re.escape("`jit_compile` must be True, False or 'auto'. Received: jit_compile='xla'")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("`jit_compile` must be one of [True, False, 'auto']. Received: jit_compile='xla'"),
+    ):
         keras_featviz.FeatureVisualizer(model, jit_compile="xla")
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             "`precision` must be one of [None, 'float32', 'mixed_bfloat16', 'mixed_float16']. "
-            "Received: precision='bfloat16'")):
+            "Received: precision='bfloat16'"
+        ),
+    ):
         keras_featviz.FeatureVisualizer(model, precision="bfloat16")
     missing = str(tmp_path / "missing.keras")
     with pytest.raises(FileNotFoundError, match=re.escape(f"No decoder file at {missing!r}")):
@@ -73,16 +109,46 @@ def test_bad_constructor_arguments(model, tmp_path):
         keras_featviz.FeatureVisualizer(model, generator="pretrained", decoder=str(corrupt))
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"penalty": float("nan")}, "`penalty` must be a finite number >= 0. Received: penalty=nan"),
+        ({"penalty": float("inf")}, "`penalty` must be a finite number >= 0. Received: penalty=inf"),
+        ({"penalty": True}, "`penalty` must be a finite number >= 0. Received: penalty=True"),
+        ({"width": 0}, "`width` must be a finite number > 0. Received: width=0"),
+        ({"noise": float("nan")}, "`noise` must be a finite number >= 0 or None. Received: noise=nan"),
+        ({"batch_size": True}, "`batch_size` must be an integer >= 1. Received: batch_size=True"),
+        (
+            {"memory_budget": float("inf")},
+            "`memory_budget` must be a finite number > 0. Received: memory_budget=inf",
+        ),
+    ],
+)
+def test_non_finite_and_boolean_numbers_are_refused(model, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_featviz.FeatureVisualizer(model, **kwargs)
+
+
 def test_classifier_that_is_not_an_image_classifier():
     dense = keras.Sequential([keras.Input((10,)), keras.layers.Dense(3)])
-    with pytest.raises(ValueError, match=re.escape("The classifier's input must be an image of known size, (height, width, channels). Received: input_shape=(None, 10)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "The classifier's input must be an image of known size, (height, width, channels). Received: input_shape=(None, 10)"
+        ),
+    ):
         keras_featviz.FeatureVisualizer(dense)
 
 
 def test_generator_output_must_fit_classifier(model):
     inputs = keras.Input((8,))
     wrong = keras.Model(inputs, keras.layers.Reshape((2, 2, 2))(inputs))
-    with pytest.raises(ValueError, match=re.escape("The generator's output must fit the classifier's input (16, 16, 3). Received: generator output_shape=(2, 2, 2)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "The generator's output must fit the classifier's input (16, 16, 3). Received: generator output_shape=(2, 2, 2)"
+        ),
+    ):
         keras_featviz.FeatureVisualizer(model, generator=wrong)
 
 

@@ -1,0 +1,29 @@
+"""ImageNet class names, shipped with the package (no download).
+
+The 1,000 classes in the order of Keras' `decode_predictions` and every
+ImageNet-1k classifier, each named by the first word of its WordNet synset
+("tench", "goldfish", "great white shark", ...), as `decode_predictions`
+names them (with spaces for its underscores). Two synsets share a first
+word twice ("crane" 134 and 517, "maillot" 638 and 639); tags and file
+names add the index, so nothing collides.
+"""
+
+from functools import lru_cache
+from importlib import resources
+
+NUM_CLASSES = 1000
+
+
+@lru_cache(maxsize=1)
+def class_names():
+    """The 1,000 ImageNet class names, a tuple indexed by class."""
+    text = resources.files("keras_featviz").joinpath("resources/imagenet_classes.txt").read_text()
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if len(names) != NUM_CLASSES:
+        raise RuntimeError(f"The packaged ImageNet class list is damaged. Received: {len(names)} names")
+    return names
+
+
+def names_for(num_classes):
+    """ImageNet's names for a classifier with 1,000 outputs, else `None`."""
+    return list(class_names()) if num_classes == NUM_CLASSES else None

@@ -1,0 +1,134 @@
+"""Transforms: random changes between the generator and the classifier.
+
+An image that only one exact arrangement of pixels makes the classifier
+respond to is an adversarial pattern, not a picture of the class. Lucid's
+transformation robustness (Olah et al. 2017; seed 004) asks the image to
+work under small random jitter, scaling and rotation at every step, which
+leaves the high-frequency patterns behind. `RandomAffine` draws one
+similarity transform per image and step and applies it with one bilinear
+resampling (`keras.ops.image.affine_transform`), on every backend. The
+transforms act in training only: the image shown and scored is the
+generator's own.
+
+`get("standard", image_shape)` is Lucid's standard preset (pad 12, jitter
+8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4, at 224x224) folded into
+one transform and scaled to the image size.
+"""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_featviz.validation import number
+
+PRESETS = ("standard", "none")
+# Lucid's standard transforms at 224x224: 12 px of padding (which the
+# reflected border stands in for), then jitter 8 and 4 px.
+STANDARD_SHIFT = 12 / 224
+STANDARD_SCALE = (0.9, 1.1)
+STANDARD_DEGREES = 10.0
+
+
+@keras.saving.register_keras_serializable(package="keras_featviz")
+class RandomAffine(keras.layers.Layer):
+    """Random shift, scale and rotation of each image, in training only.
+
+    Args:
+        shift: Float >= 0, the largest shift as a fraction of the image side.
+            Defaults to `12 / 224`.
+        scale: Pair of floats > 0, the range of the zoom. Defaults to
+            `(0.9, 1.1)`.
+        degrees: Float >= 0, the largest rotation either way. Defaults to
+            `10.0`.
+        seed: Int or `None`. Defaults to `None`.
+
+    Example:
+
+    >>> layer = RandomAffine(seed=0)
+    >>> layer(keras.ops.ones((2, 32, 32, 3)), training=True).shape
+    (2, 32, 32, 3)
+
+    Raises:
+        ValueError: for a negative shift or degrees, or a bad scale range.
+    """
+
+    def __init__(
+        self, shift=STANDARD_SHIFT, scale=STANDARD_SCALE, degrees=STANDARD_DEGREES, seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.shift = number(shift, "shift", minimum=0)
+        low, high = (number(s, "scale", minimum=0, inclusive=False) for s in scale)
+        if low > high:
+            raise ValueError(f"`scale` must be a (low, high) range. Received: scale={tuple(scale)}")
+        self.scale = (low, high)
+        self.degrees = number(degrees, "degrees", minimum=0)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        count = ops.shape(images)[0]
+        height, width = images.shape[1], images.shape[2]
+        draw = lambda low, high: keras.random.uniform(  # noqa: E731
+            (count,), low, high, seed=self.seed_generator, dtype="float32"
+        )
+        angle = draw(-self.degrees, self.degrees) * (math.pi / 180.0)
+        zoom = draw(*self.scale)
+        shift_y = draw(-self.shift, self.shift) * height
+        shift_x = draw(-self.shift, self.shift) * width
+        # Output pixel (x, y) reads input pixel (a0 x + a1 y + a2, b0 x + b1 y + b2):
+        # a rotation and zoom about the centre, then the shift.
+        cos, sin = ops.cos(angle) / zoom, ops.sin(angle) / zoom
+        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+        zeros = ops.zeros_like(cos)
+        transform = ops.stack(
+            [
+                cos,
+                sin,
+                cx - cos * cx - sin * cy + shift_x,
+                -sin,
+                cos,
+                cy + sin * cx - cos * cy + shift_y,
+                zeros,
+                zeros,
+            ],
+            axis=1,
+        )
+        moved = ops.image.affine_transform(
+            ops.cast(images, "float32"), transform, interpolation="bilinear", fill_mode="reflect"
+        )
+        return ops.cast(moved, images.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(shift=self.shift, scale=self.scale, degrees=self.degrees, seed=self.seed)
+        return config
+
+
+def get(transforms, seed=None):
+    """Resolve `transforms` to a layer (or `None` for none).
+
+    Args:
+        transforms: `"standard"`, `"none"`, `None` or a Keras layer (any
+            callable layer on `(batch, h, w, c)` pixels taking `training`).
+        seed: Int or `None`, the seed of the standard preset. Defaults to
+            `None`.
+
+    Raises:
+        ValueError: for an unknown name or a non-layer.
+    """
+    if transforms is None or transforms == "none":
+        return None
+    if transforms == "standard":
+        return RandomAffine(seed=seed, name="transforms")
+    if isinstance(transforms, keras.layers.Layer):
+        return transforms
+    raise ValueError(
+        f"`transforms` must be one of {list(PRESETS)}, None or a Keras layer. "
+        f"Received: transforms={transforms!r}"
+    )

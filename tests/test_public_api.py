@@ -1,0 +1,54 @@
+"""Every name the README and the docstrings show imports as shown."""
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import keras_featviz
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_callbacks_are_reachable_from_the_package():
+    assert keras_featviz.callbacks.FeatureVisualizationCallback.__name__ == "FeatureVisualizationCallback"
+    assert keras_featviz.callbacks.GeneratorImageLogger.__name__ == "GeneratorImageLogger"
+
+
+def test_every_name_in_all_imports():
+    for name in keras_featviz.__all__:
+        assert getattr(keras_featviz, name) is not None, name
+
+
+def _documented_names():
+    """`keras_featviz.a.b` names written in the README and the package's docstrings."""
+    texts = [(ROOT / "README.md").read_text()]
+    texts += [path.read_text() for path in (ROOT / "keras_featviz").rglob("*.py")]
+    names = set()
+    for text in texts:
+        names.update(re.findall(r"\bkeras_featviz(?:\.[A-Za-z_][A-Za-z0-9_]*)+", text))
+    return sorted(names)
+
+
+def test_every_documented_name_imports():
+    missing = []
+    for dotted in _documented_names():
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                found = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                continue
+            for attribute in parts[cut:]:
+                found = getattr(found, attribute, None)
+            if found is None:
+                missing.append(dotted)
+            break
+    assert not missing, missing
+
+
+def test_importing_the_package_loads_no_backend():
+    code = "import sys, keras_featviz; print('keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
