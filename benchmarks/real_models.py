@@ -41,8 +41,31 @@ sys.path.insert(0, str(HERE))
 
 METHODS = {
     "featviz": {},
+    "featviz-w0.125": {"width": 0.125},
+    "featviz-w0.25": {"width": 0.25},
     "scratch": {"generator": "scratch", "transforms": "standard"},
     "scratch-plain": {"generator": "scratch", "transforms": "none"},
+    "scratch-d4": {"generator": "scratch", "transforms": "standard", "downsample": 4},
+    "scratch-d2w5": {"generator": "scratch", "transforms": "standard", "downsample": 2, "width": 0.5},
+    "scratch-w25c": {
+        "generator": "scratch",
+        "transforms": "standard",
+        "width": 0.25,
+        "colors": "decorrelated",
+    },
+    "scratch-d4c": {
+        "generator": "scratch",
+        "transforms": "standard",
+        "downsample": 4,
+        "colors": "decorrelated",
+    },
+    "scratch-d2w5c": {
+        "generator": "scratch",
+        "transforms": "standard",
+        "downsample": 2,
+        "width": 0.5,
+        "colors": "decorrelated",
+    },
     "fourier-phase": {"generator": "fourier_phase", "transforms": "standard"},
     "lucid": {"generator": "fourier", "transforms": "standard"},
     "pixels": {"generator": "pixels", "transforms": "none"},
@@ -98,9 +121,35 @@ def run(method, model, independent, classes, steps, seed, out):
     }
 
 
+def timed_step(fn, repeats=3):
+    """Median-free mean seconds of a compiled `fn` after one warm-up call."""
+    import tensorflow as tf
+
+    fn = tf.function(fn, autograph=False)
+    fn()
+    begun = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - begun) / repeats
+
+
+def generator_step(generator, batch):
+    """One forward and backward pass of `generator` for `batch` targets."""
+    import tensorflow as tf
+
+    f0 = np.ones((batch, generator.input_shape[-1]), "float32")
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(generator(f0, training=True))
+        return tape.gradient(loss, generator.trainable_variables)
+
+    return step
+
+
 def step_costs(model, batch, seed):
-    """Seconds of one classifier forward+backward, and of one scratch generator step, at `batch`."""
-    import keras
+    """Seconds of one step at `batch`: the classifier's forward and backward pass,
+    the default scratch generator's, and the paper's full-width one."""
     import tensorflow as tf
 
     from keras_featviz.generator_source import GeneratorSource
@@ -114,24 +163,17 @@ def step_costs(model, batch, seed):
             loss = tf.reduce_sum(model(x, training=False)[:, 0])
         return tape.gradient(loss, x)
 
-    generator = GeneratorSource("scratch", model.input_shape[1:], seed=seed).build(batch)
-    f0 = np.ones((batch, generator.input_shape[-1]), "float32")
+    import keras_featviz
 
-    def generator_step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(generator(f0, training=True))
-        return tape.gradient(loss, generator.trainable_variables)
-
-    def timed(fn, repeats=3):
-        fn = tf.function(fn)
-        fn()
-        begun = time.perf_counter()
-        for _ in range(repeats):
-            fn()
-        return (time.perf_counter() - begun) / repeats
-
-    del keras
-    return timed(classifier_step), timed(generator_step)
+    # The scratch generator the library's defaults build for this model,
+    # and the paper's full-width one.
+    default = keras_featviz.FeatureVisualizer(model, seed=seed).source.build(batch)
+    paper = GeneratorSource("scratch", model.input_shape[1:], seed=seed).build(batch)
+    return (
+        timed_step(classifier_step),
+        timed_step(generator_step(default, batch)),
+        timed_step(generator_step(paper, batch)),
+    )
 
 
 def main():
@@ -155,7 +197,7 @@ def main():
     model = efficientnet_lite("lite0")
     independent = efficientnet_lite("lite2")
     classes = evenly_spaced_classes(args.classes)
-    steps = args.steps or defaults.STEPS
+    steps = args.steps or defaults.LARGE_IMAGE_STEPS
     out = Path(args.out)
     rows = []
     print(

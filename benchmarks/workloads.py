@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_featviz.costs import forward_flops
+
 SHAPES = {"size": 32, "classes": 18, "train": 3600, "epochs": 10, "dae_epochs": 6, "seed": 0}  # the demo's
 
 
@@ -72,35 +74,6 @@ def probabilities(classifier, preprocess, images):
 
 
 # -- FLOPs ----------------------------------------------------------------------
-
-
-def forward_flops(model):
-    """Multiply-adds x 2 of the convolutions and dense layers, one sample."""
-    total = 0
-    for layer in _leaf_layers(model):
-        name = type(layer).__name__
-        if name in ("Conv2D", "TargetConv2D", "Conv2DTranspose", "Dense"):
-            kernel = layer.kernel.shape
-            if name == "TargetConv2D":
-                kernel = kernel[1:]  # one target's kernel: the FLOPs are per sample
-                name = "Conv2D"
-            out = layer.output.shape if hasattr(layer, "output") else None
-            if name == "Dense":
-                total += 2 * int(np.prod(kernel))
-            elif out is not None:
-                positions = (
-                    out[1] * out[2] if name == "Conv2D" else layer.input.shape[1] * layer.input.shape[2]
-                )
-                total += 2 * positions * int(np.prod(kernel))
-    return total
-
-
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
 
 
 def step_flops(generator, classifier, batch):

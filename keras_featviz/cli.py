@@ -40,6 +40,9 @@ def demo(args):
     return 0
 
 
+# The generator choices of `generator_source.MODES`, here so that `--help`
+# needs no Keras (a test checks that the two agree).
+GENERATORS = ("scratch", "pretrained", "pixels", "fourier", "fourier_phase")
 APPLICATIONS = {
     "vgg16": "VGG16",
     "vgg19": "VGG19",
@@ -145,7 +148,10 @@ def _targets(args, visualizer):
             raise CommandError(f"--classes: the model has {count} classes (0-{count - 1}); got {bad[0]}")
         targets += classes
     if args.layer is not None:
-        targets += [objectives.channel(args.layer, c) for c in _channels(args, visualizer)]
+        targets += [
+            objectives.channel(args.layer, c, pre_activation=args.pre_activation)
+            for c in _channels(args, visualizer)
+        ]
     elif args.channels is not None:
         raise CommandError("--channels needs --layer NAME")
     return targets
@@ -192,14 +198,16 @@ def visualize(args):
             batch_size=args.batch_size,
             memory_budget=args.memory_gb * 2**30,
             precision=args.precision,
+            transforms=args.transforms,
         )
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
-    visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
+    if args.class_names is not None:
+        visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
     targets = _targets(args, visualizer)
     print(
         f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
-        f"{args.steps} steps, preprocess={preprocess or 'none'})..."
+        f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'})..."
     )
     started = time.time()
     result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
@@ -214,6 +222,24 @@ def visualize(args):
         log_visualization(writer, result, step=0)
         writer.close()
         print(f"Wrote TensorBoard logs; look with: tensorboard --logdir {args.logdir}")
+    return 0
+
+
+def layers(args):
+    """Print the layers one can target: name, output shape, channels, activation."""
+    from keras_featviz.surgery import target_layers
+
+    model, _ = load_classifier(args.model, args.weights)
+    rows = target_layers(model)
+    width = max(len(row["name"]) for row in rows)
+    print(f"{'layer':<{width}}  {'output':<20}{'channels':>9}  activation")
+    for row in rows:
+        shape = "x".join("?" if d is None else str(d) for d in row["shape"])
+        print(f"{row['name']:<{width}}  {shape:<20}{row['channels']:>9}  {row['activation'] or '-'}")
+    print(
+        f"{len(rows)} layers. Target one with: keras-featviz visualize {args.model} --layer NAME "
+        f"[--channels 0-15] [--pre-activation]"
+    )
     return 0
 
 
@@ -288,6 +314,11 @@ def _above_zero(name):
     )
 
 
+def _auto_or(parse):
+    """An argparse type: `"auto"`, or what `parse` makes of the text."""
+    return lambda text: "auto" if text == "auto" else parse(text)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-featviz",
@@ -356,16 +387,19 @@ def build_parser():
     see.add_argument("--channels", help="filters of --layer, e.g. 0-15 (default: all)")
     see.add_argument(
         "--mode",
-        choices=["scratch", "pretrained"],
+        choices=GENERATORS,
         default="scratch",
-        help="generator: trained from scratch, or a pretrained decoder (default: scratch)",
+        help="how the image is made: the paper's generator trained from scratch, a pretrained "
+        "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase) "
+        "(default: scratch)",
     )
     see.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
     see.add_argument(
         "--steps",
         type=_positive("--steps"),
-        default=defaults.STEPS,
-        help=f"optimisation steps (default: {defaults.STEPS})",
+        default=None,
+        help=f"optimisation steps (default: {defaults.STEPS}, or {defaults.LARGE_IMAGE_STEPS} on images of "
+        f"{defaults.LARGE_IMAGE_SIDE} pixels a side or more)",
     )
     see.add_argument(
         "--preprocess",
@@ -393,9 +427,11 @@ def build_parser():
     )
     see.add_argument(
         "--width",
-        type=_above_zero("--width"),
+        type=_auto_or(_above_zero("--width")),
         default=defaults.WIDTH,
-        help=f"scratch generator width multiplier (default: {defaults.WIDTH:g}, the paper's)",
+        help="scratch generator width multiplier, 1 is the paper's; auto: 1 below "
+        f"{defaults.LARGE_IMAGE_SIDE} pixels a side, else sized to cost at most the "
+        f"classifier (default: {defaults.WIDTH})",
     )
     see.add_argument(
         "--precision",
@@ -404,8 +440,36 @@ def build_parser():
         "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
         "the model's own policy)",
     )
+    see.add_argument(
+        "--transforms",
+        choices=["auto", "standard", "none"],
+        default=defaults.TRANSFORMS,
+        help="random shift, zoom and rotation before the classifier at each step; auto: standard "
+        f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
+    )
+    see.add_argument(
+        "--pre-activation",
+        action="store_true",
+        help="read --layer before its activation (a fused ReLU holds a dead filter at 0)",
+    )
     see.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     see.set_defaults(handler=visualize)
+
+    listing = commands.add_parser(
+        "layers",
+        help="list the layers of a model that --layer can target, with their channels",
+        description="List the layers of MODEL (a saved .keras file or a keras.applications name) "
+        "whose filters `visualize --layer` can target: name, output shape, channel count and "
+        "activation (a fused ReLU can be read before it with --pre-activation).",
+    )
+    listing.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
+    listing.add_argument(
+        "--weights",
+        default="none",
+        choices=["imagenet", "none"],
+        help="weights of a keras.applications model; the layers are the same (default: none)",
+    )
+    listing.set_defaults(handler=layers)
 
     dae = commands.add_parser(
         "train-dae",
@@ -430,8 +494,8 @@ def build_parser():
     dae.add_argument(
         "--width",
         type=_above_zero("--width"),
-        default=defaults.WIDTH,
-        help=f"filter multiplier (default: {defaults.WIDTH:g})",
+        default=defaults.PAPER_WIDTH,
+        help=f"filter multiplier (default: {defaults.PAPER_WIDTH:g})",
     )
     dae.add_argument(
         "--out", default="autoencoder.keras", help="output .keras file (default: autoencoder.keras)"

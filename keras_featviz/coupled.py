@@ -193,10 +193,22 @@ class CoupledModel(keras.Model):
         transforms: A layer applied to the pixels before the classifier in
             training only (see `keras_featviz.transforms`), or `None`.
             Defaults to `None`.
+        multilabel: Bool, the classes are independent sigmoid labels: an
+            inactive target follows its log-sigmoid rather than its
+            log-softmax. Defaults to `False`.
     """
 
     def __init__(
-        self, generator, probe, plan, preprocess, penalty, paper_loss=False, transforms=None, **kwargs
+        self,
+        generator,
+        probe,
+        plan,
+        preprocess,
+        penalty,
+        paper_loss=False,
+        transforms=None,
+        multilabel=False,
+        **kwargs,
     ):
         super().__init__(dtype="float32", **kwargs)
         self.generator = generator
@@ -206,6 +218,7 @@ class CoupledModel(keras.Model):
         self.penalty = float(penalty)
         self.paper_loss = bool(paper_loss)
         self.transforms = transforms
+        self.multilabel = bool(multilabel)
         is_class = np.zeros(plan.width, "float32")
         is_class[: plan.num_classes] = 1.0
         self._is_class = is_class
@@ -239,7 +252,10 @@ class CoupledModel(keras.Model):
         and ends in dead classifier units. It reads its log-softmax instead,
         which only rises when the class gains on the others.
         """
-        log_probs = ops.log_softmax(logits, axis=-1)
+        if self.multilabel:  # independent labels: each its own probability
+            log_probs = ops.log_sigmoid(logits)
+        else:
+            log_probs = ops.log_softmax(logits, axis=-1)
         padding = ops.zeros_like(raw[:, self.plan.num_classes :])
         log_probs = ops.concatenate([log_probs, padding], axis=1)
         inactive = (raw <= 0) & (self._is_class > 0)

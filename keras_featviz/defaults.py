@@ -12,6 +12,10 @@ values live here, side by side, with the reason.
 # with our optimisers 300 put every class first on the shapes demo and the
 # test classifiers with room to spare.
 STEPS = 300
+# The same on images of LARGE_IMAGE_SIDE or more: 20 classes of a 224x224
+# ImageNet model then take under 10 minutes on 2 CPU cores
+# (`benchmarks/real_models.py`).
+LARGE_IMAGE_STEPS = 150
 # The demo's 18 small classes all come first within 150 steps (README).
 DEMO_STEPS = 150
 # Per epoch in the training callback: each epoch goes on from the last
@@ -26,7 +30,12 @@ MEMORY_BUDGET = 4 * 2**30
 
 # -- the scratch generator -------------------------------------------------------
 # The paper's filter multiplier.
-WIDTH = 1.0
+PAPER_WIDTH = 1.0
+# `"auto"`: the paper's below LARGE_IMAGE_SIDE; on larger images the widest
+# of 1, 1/2, 1/4, 1/8 whose forward pass costs at most the
+# classifier's (`costs.sized_width`): 0.125 for EfficientNet-Lite0 at
+# 224x224, 1.0 for VGG16.
+WIDTH = "auto"
 # The callback's: a quarter of the filters costs about a sixteenth per step,
 # and the warm start makes up for it over the epochs.
 CALLBACK_WIDTH = 0.25
@@ -41,12 +50,19 @@ PAPER_SCRATCH_NOISE = 2.0
 # Sigma of pretrained mode's multiplicative noise (Table 1).
 LATENT_NOISE = 0.05
 
-# -- robustness --------------------------------------------------------------------
+# -- images of ImageNet scale ------------------------------------------------------
+# From this side up, the `"auto"` defaults switch to what made class images
+# of a real ImageNet model readable to another model
+# (`benchmarks/real_models.py`); below it, to what the small classifiers
+# of the demo and the tests do best with.
+LARGE_IMAGE_SIDE = 128
 # Random shift, zoom and rotation before the classifier (`transforms`):
-# `"auto"` is Lucid's standard preset on images of TRANSFORMS_MIN_SIDE
-# pixels a side or more (ImageNet-scale models), none on small ones.
+# `"auto"` is Lucid's standard preset on large images, none on small ones.
 TRANSFORMS = "auto"
-TRANSFORMS_MIN_SIDE = 128
+# The scratch generator's output colours (`colors`): `"auto"` reads them
+# as natural images' decorrelated colour axes on large 3-channel images,
+# as RGB (the paper's) otherwise.
+COLORS = "auto"
 
 # -- seeds -------------------------------------------------------------------------
 # A library call is random unless seeded, as Keras' own are.

@@ -15,7 +15,7 @@ import keras
 
 from keras_featviz import defaults, generators, parameterizations
 from keras_featviz.layers import FeatureVector
-from keras_featviz.validation import number, one_of
+from keras_featviz.validation import number, one_of, positive_int
 
 MODES = ("scratch", "pretrained", *parameterizations.KINDS)
 PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
@@ -112,7 +112,7 @@ class GeneratorSource:
         decoder: With `"pretrained"`: a `.keras` path, a
             `DenoisingAutoencoder` or a decoder model. Defaults to `None`.
         width: Float > 0, the scratch generator's filter multiplier.
-            Defaults to `defaults.WIDTH`.
+            Defaults to `defaults.PAPER_WIDTH` (1.0).
         noise: Float >= 0 or `None`, the feature-vector noise; `None` for
             each mode's default. Defaults to `None`.
         seed: Int or `None`. Defaults to `None`.
@@ -149,13 +149,17 @@ class GeneratorSource:
         generator,
         image_shape,
         decoder=None,
-        width=defaults.WIDTH,
+        width=defaults.PAPER_WIDTH,
         noise=None,
         seed=None,
         precision=None,
         patches="auto",
+        downsample=1,
+        colors="rgb",
     ):
         self.mode = check_mode(generator, decoder)
+        self.colors = one_of(colors, "colors", generators.COLORS)
+        self.downsample = positive_int(downsample, "downsample")
         self.image_shape = tuple(image_shape)
         self.width = number(width, "width", minimum=0, inclusive=False)
         self.noise = number(noise, "noise", minimum=0, optional=True)
@@ -212,6 +216,8 @@ class GeneratorSource:
                 seed=self.seed,
                 noise_stddev=self.noise_stddev,
                 patches=self.patches,
+                downsample=self.downsample,
+                colors=self.colors,
             )
         if self.mode in parameterizations.KINDS:
             return parameterizations.image_generator(self.mode, self.image_shape, num_targets, seed=self.seed)

@@ -23,9 +23,10 @@ import math
 import keras
 
 from keras_featviz import defaults
-from keras_featviz.layers import FeatureVector, TargetConv2D, TargetNormalization
-from keras_featviz.validation import number
+from keras_featviz.layers import DecorrelatedColors, FeatureVector, TargetConv2D, TargetNormalization
+from keras_featviz.validation import number, one_of, positive_int
 
+COLORS = ("rgb", "decorrelated")
 PAPER_BLOCKS = ((512, 2), (256, 3), (256, 3), (128, 3), (128, 4))
 GRID_CHANNELS = 128
 MAX_GRID = 5
@@ -161,6 +162,12 @@ def _check_width(width):
     number(width, "width", minimum=0, inclusive=False)
 
 
+def _made_shape(image_shape, downsample):
+    """The image a generator makes before it is enlarged `downsample` times."""
+    height, width, channels = image_shape
+    return (max(1, -(-height // downsample)), max(1, -(-width // downsample)), channels)
+
+
 def _body(x, image_shape, builder, width):
     height, wide, _ = image_shape
     blocks, grid = plan_generator(height, wide)
@@ -172,12 +179,14 @@ def _body(x, image_shape, builder, width):
 
 def scratch_generator(
     image_shape,
-    width=defaults.WIDTH,
+    width=defaults.PAPER_WIDTH,
     num_targets=1,
     seed=None,
     name="generator",
     noise_stddev=defaults.SCRATCH_NOISE,
     patches="auto",
+    downsample=1,
+    colors="rgb",
 ):
     """The generator of section 4.1, trained from scratch.
 
@@ -204,6 +213,13 @@ def scratch_generator(
             makes the image shown. Defaults to `0.0`.
         patches: How the batched convolutions lay out their patches; see
             `TargetConv2D`. Defaults to `"auto"`.
+        downsample: Int >= 1: the network makes an image this many times
+            smaller a side, enlarged bilinearly to `image_shape`. Its cost
+            falls with the square of it, and the image holds no detail
+            finer than `downsample` pixels. Defaults to `1`.
+        colors: `"rgb"` (the paper's), or `"decorrelated"`: for 3
+            channels, the output is read as natural images' colour axes
+            (see `DecorrelatedColors`). Defaults to `"rgb"`.
 
     Returns:
         A `keras.Model` from `(num_targets, features)` to `(num_targets, h, w, c)` images in
@@ -220,8 +236,10 @@ def scratch_generator(
     """
     image_shape = _check_image_shape(image_shape)
     _check_width(width)
+    downsample = positive_int(downsample, "downsample")
+    made = _made_shape(image_shape, downsample)
     builder = _Builder(seed, num_targets=int(num_targets), patches=patches)
-    f0 = keras.Input((feature_size(image_shape),), name="f0")
+    f0 = keras.Input((feature_size(made),), name="f0")
     x = FeatureVector(
         num_targets=num_targets,
         noise="additive",
@@ -231,14 +249,20 @@ def scratch_generator(
         name="feature_vector",
         dtype="float32",
     )(f0)
-    x = _body(x, image_shape, builder, width)
+    x = _body(x, made, builder, width)
     x = builder.conv(x, image_shape[2], 3, "valid", upsample=2)
-    x = _crop_to(x, image_shape[0], image_shape[1])
+    x = _crop_to(x, made[0], made[1])
     x = builder.norm(
         x,
         gamma_regularizer=keras.regularizers.L1(SCRATCH_OUTPUT_L1),
         name="output_normalization",
     )
+    if one_of(colors, "colors", COLORS) == "decorrelated" and image_shape[2] == 3:
+        x = DecorrelatedColors(name="decorrelated_colors", dtype="float32")(x)
+    if made != image_shape:
+        x = keras.layers.Resizing(
+            image_shape[0], image_shape[1], interpolation="bilinear", name="enlarge", dtype="float32"
+        )(x)
     return keras.Model(f0, x, name=name)
 
 

@@ -12,12 +12,18 @@
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_featviz import patches as patch_math
 from keras_featviz.validation import number, one_of, positive_int
 
 NOISE_KINDS = ("additive", "multiplicative", "none")
+# Lucid's square root of natural images' RGB covariance (its SVD), scaled so
+# its largest column has norm 1: RGB = DECORRELATED_TO_RGB @ (luminance,
+# two colour-opponent axes).
+_COLOR_CORRELATION_SQRT = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], "float32")
+DECORRELATED_TO_RGB = _COLOR_CORRELATION_SQRT / np.max(np.linalg.norm(_COLOR_CORRELATION_SQRT, axis=0))
 PATCH_LAYOUTS = ("auto", "depthwise", "slices")
 
 
@@ -391,3 +397,21 @@ class TargetNormalization(keras.layers.Layer):
             gamma_regularizer=keras.regularizers.serialize(self.gamma_regularizer),
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_featviz")
+class DecorrelatedColors(keras.layers.Layer):
+    """Read 3 channels as natural images' colour axes and map them to RGB.
+
+    The first axis is luminance, the other two colour-opponent, scaled as
+    in natural images (Lucid's decorrelated colour space): a network whose
+    three outputs vary independently then makes the muted, mostly grey
+    colours of photos rather than saturated primaries.
+    """
+
+    def call(self, inputs):
+        matrix = ops.convert_to_tensor(DECORRELATED_TO_RGB.T, dtype=inputs.dtype)
+        return ops.matmul(inputs, matrix)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

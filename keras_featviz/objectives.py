@@ -22,6 +22,9 @@ Example:
 
 import numbers
 
+# The suffix of a layer tapped before its activation (see `channel`).
+PRE_ACTIVATION = "/pre_activation"
+
 CLASS = "class"
 CHANNEL = "channel"
 UNIT = "unit"
@@ -125,10 +128,14 @@ def _check_index(index, what):
     return int(index)
 
 
-def _check_layer(layer):
+def _check_layer(layer, pre_activation=False):
     if not isinstance(layer, str) or not layer:
         raise ValueError(f"`layer` must be the name of a layer. Received: layer={layer!r}")
-    return layer
+    if not isinstance(pre_activation, bool):
+        raise ValueError(
+            f"`pre_activation` must be True or False. Received: pre_activation={pre_activation!r}"
+        )
+    return layer + PRE_ACTIVATION if pre_activation else layer
 
 
 def class_(index):
@@ -162,23 +169,28 @@ def classes(weights):
     return Objective(terms, "classes_" + _weights_label(weights))
 
 
-def channel(layer, index):
+def channel(layer, index, pre_activation=False):
     """Maximise the spatial mean of one channel (filter) of a hidden layer.
 
     Args:
         layer: String, the layer name (layers of nested models are found
             too).
         index: Int, the channel index.
+        pre_activation: Bool, read the layer's value before its activation
+            (a `Conv2D(activation="relu")`'s convolution output): a
+            channel that the ReLU holds at 0 has no gradient, its
+            pre-activation does. The name reads
+            `{layer}/pre_activation/...`. Defaults to `False`.
 
     Returns:
         An `Objective` named `{layer}/channel_{index}`.
     """
-    layer = _check_layer(layer)
+    layer = _check_layer(layer, pre_activation)
     index = _check_index(index, "channel")
     return Objective({(CHANNEL, layer, index): 1.0}, f"{layer}/channel_{index}")
 
 
-def unit(layer, index):
+def unit(layer, index, pre_activation=False):
     """Maximise one unit of a hidden layer's output.
 
     Args:
@@ -186,11 +198,16 @@ def unit(layer, index):
         index: Int (flat index into the layer's output, batch excluded) or a
             tuple with one index per output axis, e.g. `(row, column,
             channel)`.
+        pre_activation: Bool, read the layer's value before its activation
+            (a `Conv2D(activation="relu")`'s convolution output): a
+            channel that the ReLU holds at 0 has no gradient, its
+            pre-activation does. The name reads
+            `{layer}/pre_activation/...`. Defaults to `False`.
 
     Returns:
         An `Objective` named `{layer}/unit_{index}`.
     """
-    layer = _check_layer(layer)
+    layer = _check_layer(layer, pre_activation)
     if isinstance(index, tuple):
         index = tuple(_check_index(i, "unit") for i in index)
         label = "_".join(str(i) for i in index)
@@ -200,18 +217,23 @@ def unit(layer, index):
     return Objective({(UNIT, layer, index): 1.0}, f"{layer}/unit_{label}")
 
 
-def group(layer, weights):
+def group(layer, weights, pre_activation=False):
     """Maximise a weighted group of channels of a hidden layer (section 5.3).
 
     Args:
         layer: String, the layer name.
         weights: A sequence of channel indices (weight 1 each) or a dict
             mapping channel index to weight.
+        pre_activation: Bool, read the layer's value before its activation
+            (a `Conv2D(activation="relu")`'s convolution output): a
+            channel that the ReLU holds at 0 has no gradient, its
+            pre-activation does. The name reads
+            `{layer}/pre_activation/...`. Defaults to `False`.
 
     Returns:
         An `Objective` named like `{layer}/group_1+4+9`.
     """
-    layer = _check_layer(layer)
+    layer = _check_layer(layer, pre_activation)
     if not isinstance(weights, dict):
         weights = {index: 1.0 for index in weights}
     if not weights:

@@ -30,13 +30,15 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_featviz.layers import DECORRELATED_TO_RGB
 from keras_featviz.validation import number, positive_int
 
-# Lucid's square root of natural images' RGB covariance (its SVD), scaled so
-# its largest column has norm 1.
-COLOR_CORRELATION_SQRT = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], "float32")
-COLOR_CORRELATION = COLOR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SQRT, axis=0))
 DECAY = 1.0
+# The fixed magnitude of the phase-only image, in units of `spectrum_scale`:
+# random phases under it make an image whose values (before the sigmoid)
+# have a standard deviation of about 1, the contrast of a photo. At 0.05
+# the images came out nearly uniform grey (benchmarks/real_models.py).
+PHASE_MAGNITUDE = 1.0
 INITIAL_STDDEV = 0.01
 
 
@@ -104,16 +106,14 @@ class FourierImage(keras.layers.Layer):
         height, width, channels = self.image_shape
         scale = ops.convert_to_tensor(spectrum_scale(height, width, self.decay))
         if self.phase_only:
-            # A natural magnitude: the same 1/f fall-off, at the level the
-            # free spectrum reaches after optimisation (Lucid's images
-            # settle near 0.05 of `scale` per coefficient).
-            real, imaginary = 0.05 * scale * ops.cos(self.phase), 0.05 * scale * ops.sin(self.phase)
+            magnitude = PHASE_MAGNITUDE * scale
+            real, imaginary = magnitude * ops.cos(self.phase), magnitude * ops.sin(self.phase)
         else:
             real, imaginary = scale * self.real, scale * self.imaginary
         image, _ = ops.ifft2((real, imaginary))  # (targets, channels, h, w)
         image = ops.transpose(image, (0, 2, 3, 1)) / 4.0  # Lucid's scale of the initial image
         if channels == 3:
-            image = ops.matmul(image, ops.convert_to_tensor(COLOR_CORRELATION.T))
+            image = ops.matmul(image, ops.convert_to_tensor(DECORRELATED_TO_RGB.T))
         # The coupled model shows g as 255 * sigmoid(2 g): g = image / 2
         # makes it Lucid's 255 * sigmoid(image).
         return image / 2.0

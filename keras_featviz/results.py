@@ -140,12 +140,24 @@ class Visualization:
             for start in range(0, len(self), per_sheet)
         ]
 
+    def file_names(self):
+        """The PNG name of each target: `{index:03d}_{label}.png`.
+
+        The index is the class for a single-class target (`281_tabby.png`)
+        and the position in the list for the others.
+        """
+        names = []
+        for i, label in enumerate(self.labels):
+            index = self.target_classes[i] if self.target_classes[i] >= 0 else i
+            names.append(f"{index:03d}_{file_stem(label)}.png")
+        return names
+
     def save(self, directory, per_sheet=100):
         """Write one PNG per target and labelled grid sheets into `directory`.
 
-        Files: `{index:03d}_{name}.png` per target and `grid.png` (or
-        `grid_000.png`, ... beyond `per_sheet` images). Existing files of
-        other names are left alone.
+        Files: `file_names()` per target and `grid.png` (or `grid_000.png`,
+        ... beyond `per_sheet` images). Existing files of other names are
+        left alone.
 
         Args:
             directory: Path of the folder, created if needed.
@@ -156,8 +168,8 @@ class Visualization:
         """
         os.makedirs(directory, exist_ok=True)
         paths = []
-        for i, name in enumerate(self.names):
-            path = os.path.join(directory, f"{i:03d}_{file_stem(name)}.png")
+        for i, name in enumerate(self.file_names()):
+            path = os.path.join(directory, name)
             to_pil(self.images[i]).save(path)
             paths.append(path)
         sheets = self.grids(per_sheet)

@@ -14,6 +14,8 @@ import difflib
 
 import keras
 
+from keras_featviz.objectives import PRE_ACTIVATION
+
 _SQUASHING = ("softmax", "sigmoid", "log_softmax")
 
 
@@ -53,6 +55,34 @@ def all_layer_names(model):
     return names
 
 
+def target_layers(model):
+    """The layers of `model` (nested models included) with an image-like or vector output.
+
+    Returns:
+        A list of dicts: `name`, `shape` (batch excluded), `channels` (the
+        last axis) and `activation` (a fused activation's name, or `None`).
+    """
+    rows = []
+    for layer in model.layers:
+        if _is_graph_model(layer):
+            rows.extend(target_layers(layer))
+            continue
+        outputs = keras.tree.flatten(layer.output) if hasattr(layer, "output") else []
+        if len(outputs) != 1 or isinstance(layer, keras.layers.InputLayer):
+            continue
+        shape = tuple(outputs[0].shape[1:])
+        activation = _activation_name(layer)
+        rows.append(
+            {
+                "name": layer.name,
+                "shape": shape,
+                "channels": shape[-1] if shape else 1,
+                "activation": None if activation in (None, "linear") else activation,
+            }
+        )
+    return rows
+
+
 def unknown_layer_error(name, model):
     """A `ValueError` for a layer name not in `model`, listing close names."""
     names = all_layer_names(model)
@@ -63,12 +93,20 @@ def unknown_layer_error(name, model):
     )
 
 
-def image_input_shape(model):
+def image_input_shape(model, input_shape=None):
     """The `(height, width, channels)` input of an image classifier.
+
+    Args:
+        model: The classifier.
+        input_shape: Optional `(height, width, channels)` for a model whose
+            input leaves the size open (`keras.Input((None, None, 3))`);
+            it must agree with every size the model fixes. Defaults to
+            `None`.
 
     Raises:
         ValueError: if the model is not built, has several inputs, or its
-            input is not an image of known size.
+            input is not an image of known size (and `input_shape` does not
+            give it).
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"The classifier must be a keras.Model. Received: classifier={model!r}")
@@ -88,13 +126,42 @@ def image_input_shape(model):
             f"{len(inputs)} inputs {[tuple(i.shape) for i in inputs]}"
         )
     shape = tuple(inputs[0].shape[1:])
+    if input_shape is not None:
+        given = tuple(input_shape)
+        fits = len(given) == len(shape) == 3 and all(
+            isinstance(d, int) and d > 0 and (m is None or m == d) for d, m in zip(given, shape)
+        )
+        if not fits:
+            raise ValueError(
+                "`input_shape` must be (height, width, channels), positive integers that agree "
+                f"with the classifier's input {shape}. Received: input_shape={input_shape!r}"
+            )
+        return given
     if len(shape) != 3 or any(d is None for d in shape):
+        hint = " Pass `input_shape=(height, width, channels)`." if len(shape) == 3 else ""
         raise ValueError(
             "The classifier's input must be an image of known size, "
-            "(height, width, channels). Received: input_shape="
+            f"(height, width, channels).{hint} Received: input_shape="
             f"{tuple(inputs[0].shape)}"
         )
     return shape
+
+
+HEADS = ("auto", "softmax", "sigmoid", "probabilities")
+
+
+def _read_head(head, squashing, logits):
+    """The head's kind and the logits the objectives read (see `ClassifierProbe`)."""
+    if head not in HEADS:
+        raise ValueError(f"`head` must be one of {list(HEADS)}. Received: head={head!r}")
+    units = logits.shape[-1] if len(logits.shape) == 2 else None
+    if head == "probabilities":
+        logits = keras.ops.log(keras.ops.maximum(keras.ops.cast(logits, "float32"), 1e-7))
+    independent = head == "sigmoid" or (head == "auto" and squashing == "sigmoid")
+    if units == 1 and (independent or head == "auto"):
+        # One unit z: two classes whose softmax is [1 - sigmoid(z), sigmoid(z)].
+        return "binary", keras.ops.concatenate([-0.5 * logits, 0.5 * logits], axis=-1)
+    return ("multilabel" if independent else "softmax"), logits
 
 
 def _fresh_copy(layer, config_changes=None):
@@ -117,13 +184,17 @@ def _fresh_copy(layer, config_changes=None):
 class _Tracer:
     """Re-runs a model's graph on new tensors with fresh layer copies."""
 
-    def __init__(self, dtype_policy=None):
+    def __init__(self, dtype_policy=None, pre_activation=()):
         self.dtype_policy = dtype_policy
+        self.pre_activation = set(pre_activation)  # layer names whose input to the activation is tapped
         self.copies = {}  # id(original layer) -> (original, copy)
         self.outputs = {}  # layer name -> first output tensor
         self.producers = {}  # id(output tensor) -> (original layer, args, kwargs)
 
     def copy_of(self, layer, config_changes=None):
+        if config_changes and "activation" in config_changes:
+            # A second copy of a layer needs a name of its own in the probe.
+            config_changes = {**config_changes, "name": f"{layer.name}_linear"}
         if self.dtype_policy is not None:
             config_changes = {**(config_changes or {}), "dtype": self.dtype_policy}
         key = (id(layer), tuple(sorted((config_changes or {}).items())))
@@ -153,8 +224,23 @@ class _Tracer:
         else:
             out = self.copy_of(layer)(*args, **kwargs)
             self.producers[id(out)] = (layer, args, kwargs)
+            if layer.name in self.pre_activation:
+                self.outputs.setdefault(
+                    layer.name + PRE_ACTIVATION, self._before_activation(layer, args, kwargs)
+                )
         self.outputs.setdefault(layer.name, out)
         return out
+
+    def _before_activation(self, layer, args, kwargs):
+        """What `layer` computes before its activation: a linear copy's output, or its input."""
+        if isinstance(layer, (keras.layers.Activation, keras.layers.ReLU, keras.layers.Softmax)):
+            return args[0]
+        if _activation_name(layer) not in (None, "linear"):
+            return self.copy_of(layer, {"activation": "linear"})(*args, **kwargs)
+        raise ValueError(
+            f"Layer {layer.name!r} has no activation to read before: target the layer itself "
+            f"(pre_activation=False). Received: layer={layer.name!r}, pre_activation=True"
+        )
 
     def logits(self, output):
         """The logits behind `output` and the squashing removed, or `None`."""
@@ -180,15 +266,35 @@ class ClassifierProbe:
         classifier: A built Sequential or functional `keras.Model` with one
             image input and one class output.
         layers: Names of hidden layers whose outputs are needed, nested
-            models included. Defaults to `()`.
+            models included; `"<name>/pre_activation"` taps a layer's value
+            before its activation. Defaults to `()`.
         dtype_policy: A Keras dtype policy name (`"mixed_bfloat16"`, say)
             for every layer of the copy, or `None` to keep each layer's
             own. Defaults to `None`.
+        input_shape: The image size for a classifier whose input leaves it
+            open (see `image_input_shape`). Defaults to `None`.
+        head: What the classifier's output is. `"auto"` recognises it:
+            a softmax (a layer's activation, or a separate `Softmax` or
+            `Activation("softmax")` layer) or logits of several classes
+            are exclusive classes; one sigmoid unit, or one logit, is a
+            binary classifier; several sigmoid units are independent
+            labels. Say it when it cannot be recognised: `"softmax"`
+            (exclusive classes, the output is their logits),
+            `"sigmoid"` (independent labels, or one label: binary, the
+            output is their logits) or `"probabilities"` (exclusive
+            classes, the output already probabilities by some layer the
+            probe does not know). Defaults to `"auto"`.
 
     Attributes:
         model: The frozen copy, a `keras.Model` from an image to a dict with
             `"logits"` and one entry per layer name.
-        num_classes: Int, the number of class outputs.
+        num_classes: Int, the number of classes: 2 for a binary classifier
+            (class 0 the negative, class 1 the positive), the outputs
+            otherwise.
+        head: `"softmax"` (exclusive classes), `"binary"` (one unit, read
+            as the two-class logits `[-z/2, z/2]`, whose softmax is
+            `[1 - sigmoid(z), sigmoid(z)]`) or `"multilabel"` (independent
+            sigmoid labels).
         squashing: The removed head (`"softmax"`, `"sigmoid"`,
             `"log_softmax"`) or `None` if the classifier outputs logits.
         input_shape: The `(height, width, channels)` of the classifier.
@@ -199,10 +305,11 @@ class ClassifierProbe:
             output, or a layer name is unknown (close names are listed).
     """
 
-    def __init__(self, classifier, layers=(), dtype_policy=None):
-        self.input_shape = image_input_shape(classifier)
+    def __init__(self, classifier, layers=(), dtype_policy=None, input_shape=None, head="auto"):
+        self.input_shape = image_input_shape(classifier, input_shape)
         self.classifier = classifier
-        tracer = _Tracer(dtype_policy)
+        pre_activation = [name[: -len(PRE_ACTIVATION)] for name in layers if name.endswith(PRE_ACTIVATION)]
+        tracer = _Tracer(dtype_policy, pre_activation)
         inputs = keras.Input(self.input_shape, name="image")
         output = tracer.trace(classifier, inputs)
         if isinstance(output, list):
@@ -210,10 +317,11 @@ class ClassifierProbe:
                 f"The classifier must have a single class output. Received: {len(output)} outputs"
             )
         logits, self.squashing = tracer.logits(output)
+        self.head, logits = _read_head(head, self.squashing, logits)
         outputs = {"logits": logits}
         for name in layers:
             if name not in tracer.outputs:
-                raise unknown_layer_error(name, classifier)
+                raise unknown_layer_error(name.removesuffix(PRE_ACTIVATION), classifier)
             outputs[name] = tracer.outputs[name]
         if len(outputs["logits"].shape) != 2:
             raise ValueError(

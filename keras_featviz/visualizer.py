@@ -11,7 +11,7 @@ each chunk and gathers a `Visualization`.
 
 import numpy as np
 
-from keras_featviz import defaults, memory, preprocessing
+from keras_featviz import costs, defaults, imagenet, memory, preprocessing
 from keras_featviz import transforms as transforms_module
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
 from keras_featviz.generator_source import PRECISIONS, GeneratorSource
@@ -45,12 +45,16 @@ class FeatureVisualizer:
     Args:
         classifier: A Sequential or functional `keras.Model` with one image
             input `(h, w, c)` and one class output; never modified.
-        generator: `"scratch"` (section 4.1: the generator trains from
-            random weights), `"pretrained"` (section 4.2: a frozen decoder,
-            only its input scale `alpha` trains) or a `keras.Model` mapping a
-            vector to an image (shown as `127.5 * (1 + tanh(g))`; its
-            weights train if any are trainable; if all are frozen only
-            `alpha` does). Defaults to `"scratch"`.
+        generator: How the image is made. `"scratch"` (section 4.1: the
+            generator trains from random weights), `"pretrained"` (section
+            4.2: a frozen decoder, only its input scale `alpha` trains), a
+            `keras.Model` mapping a vector to an image (shown as
+            `127.5 * (1 + tanh(g))`; its weights train if any are
+            trainable, else only `alpha` does), or an image
+            parameterisation without a generator network, for comparison:
+            `"pixels"`, `"fourier"` (Lucid's) or `"fourier_phase"`
+            (MACO's); see `keras_featviz.parameterizations`. Defaults to
+            `"scratch"`.
         decoder: With `"pretrained"`: a `.keras` path, a
             `DenoisingAutoencoder` or its decoder model. Defaults to `None`.
         preprocess: Applied to RGB 0-255 images before the classifier; see
@@ -60,8 +64,12 @@ class FeatureVisualizer:
             `min(1, 10 / classes)`. Defaults to `None`.
         seed: Int or `None`, makes runs repeatable on one machine. Defaults
             to `defaults.SEED` (`None`).
-        width: Float, filter multiplier of the scratch generator (`1` is the
-            paper's). Defaults to `defaults.WIDTH` (1.0).
+        width: Float > 0, filter multiplier of the scratch generator (`1`
+            is the paper's), or `"auto"`: the paper's on images below 128
+            pixels a side, and on larger ones the widest of 1, 1/2, 1/4,
+            1/8 whose forward pass costs at most the classifier's
+            (`keras_featviz.costs`). Defaults to `defaults.WIDTH`
+            (`"auto"`).
         batch_size: Int, the most targets trained together (a chunk), in
             scratch and pretrained mode alike; a user's generator with
             trainable weights runs one target at a time. Defaults to
@@ -77,8 +85,10 @@ class FeatureVisualizer:
             pretrained), or `None` for AdaMax 0.01 in scratch mode and Adam
             0.1 in pretrained mode (see `optimizers.default_optimizer`). Defaults to
             `None`.
-        class_names: Optional list of class names for labels. Defaults to
-            `None`.
+        class_names: Optional list naming every class, for labels, tags and
+            file names. `None` names a 1,000-class classifier's classes by
+            ImageNet's (`keras_featviz.imagenet`), and leaves others as
+            `class_3` and so on. Defaults to `None`.
         paper_loss: Bool, Eq. 2 to the letter: a target whose logit is
             negative reads ReLU(logit) = 0 and gets no gradient. By default
             it follows its log-softmax until it is active (see
@@ -118,6 +128,23 @@ class FeatureVisualizer:
             step (see `keras_featviz.transforms`). `"auto"` is
             `"standard"` for images of 128 pixels or more a side and
             `"none"` below. Defaults to `defaults.TRANSFORMS` (`"auto"`).
+        downsample: Int >= 1, the scratch generator makes an image this
+            many times smaller a side, enlarged bilinearly: its cost falls
+            with the square. Defaults to `1`.
+        colors: `"rgb"` (the paper's), `"decorrelated"` (the scratch
+            generator's 3 outputs read as natural images' colour axes:
+            muted photo colours rather than saturated primaries) or
+            `"auto"`: decorrelated on images of 128 pixels a side or more.
+            Defaults to `defaults.COLORS` (`"auto"`).
+        input_shape: `(height, width, channels)` for a classifier whose
+            input size is open (`keras.Input((None, None, 3))`). Defaults
+            to `None`.
+        head: What the classifier outputs: `"auto"` recognises a softmax,
+            logits, one sigmoid unit or one logit (a binary classifier:
+            classes 0 and 1, probabilities `[1 - p, p]`) and several
+            sigmoid units (independent labels); `"softmax"`, `"sigmoid"`
+            or `"probabilities"` say it where it cannot be recognised (see
+            `ClassifierProbe`). Defaults to `"auto"`.
 
     Example:
 
@@ -132,6 +159,8 @@ class FeatureVisualizer:
         source: The `GeneratorSource` that builds the generators.
         warm_states: The `WarmStates` kept by `visualize(warm_start=True)`.
         trainers: The compiled `ChunkTrainer`s built so far.
+        transforms: The transforms in use, `"auto"` resolved (`"standard"`,
+            `"none"` or a layer).
         last_step_seconds: Seconds one step of all the targets took in the
             last `visualize`, or `None` before the first.
 
@@ -161,9 +190,14 @@ class FeatureVisualizer:
         memory_budget=defaults.MEMORY_BUDGET,
         precision=None,
         transforms=defaults.TRANSFORMS,
+        downsample=1,
+        colors=defaults.COLORS,
+        input_shape=None,
+        head="auto",
     ):
         self.precision = one_of(precision, "precision", PRECISIONS)
-        self.probe = ClassifierProbe(classifier, dtype_policy=precision)
+        self.probe = ClassifierProbe(classifier, dtype_policy=precision, input_shape=input_shape, head=head)
+        self._head = head
         self.classifier = classifier
         self.image_shape = self.probe.input_shape
         if penalty is None:
@@ -178,13 +212,24 @@ class FeatureVisualizer:
                 f"`class_names` must name all {self.probe.num_classes} classes. "
                 f"Received: {len(class_names)} class_names"
             )
+        if class_names is None:
+            class_names = imagenet.names_for(self.probe.num_classes)
         self.class_names = list(class_names) if class_names is not None else None
         self.paper_loss = bool(paper_loss)
         self.seed = seed
         self._preprocess = preprocessing.get(preprocess, self.image_shape[-1])
+        self._large = large = min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
         if transforms == "auto":
-            transforms = "standard" if min(self.image_shape[:2]) >= defaults.TRANSFORMS_MIN_SIDE else "none"
-        self._transforms = transforms
+            transforms = "standard" if large else "none"
+        if colors == "auto":
+            colors = "decorrelated" if large else "rgb"
+        if width == "auto":
+            width = (
+                costs.sized_width(self.image_shape, self.probe.model, downsample)
+                if large
+                else defaults.PAPER_WIDTH
+            )
+        self.transforms = transforms
         transforms_module.get(transforms)  # checked now, built per compiled model
         self.source = GeneratorSource(
             generator,
@@ -196,6 +241,8 @@ class FeatureVisualizer:
             precision=precision,
             # XLA runs sliced patches faster than its depthwise convolution.
             patches="slices" if jit_compile is True else "auto",
+            downsample=downsample,
+            colors=colors,
         )
         self.warm_states = WarmStates()
         self.last_step_seconds = None
@@ -213,7 +260,13 @@ class FeatureVisualizer:
     def _probe_for(self, layers):
         key = tuple(sorted(layers))
         if key not in self._probes:
-            self._probes[key] = ClassifierProbe(self.classifier, key, dtype_policy=self.precision)
+            self._probes[key] = ClassifierProbe(
+                self.classifier,
+                key,
+                dtype_policy=self.precision,
+                input_shape=self.image_shape,
+                head=self._head,
+            )
         return self._probes[key]
 
     def _trainer(self, probe, plan, targets_per_step):
@@ -227,7 +280,8 @@ class FeatureVisualizer:
                 self._preprocess,
                 self.penalty,
                 paper_loss=self.paper_loss,
-                transforms=transforms_module.get(self._transforms, self.seed),
+                multilabel=probe.head == "multilabel",
+                transforms=transforms_module.get(self.transforms, self.seed),
                 name="coupled",
             )
             model.compile(
@@ -285,7 +339,9 @@ class FeatureVisualizer:
             targets: A target or a list of them: an int (that class) or an
                 objective from `keras_featviz.objectives`.
             steps: Int > 0, optimisation steps per target; `None` for
-                `defaults.STEPS` (300). Defaults to `None`.
+                `defaults.STEPS` (300), or `defaults.LARGE_IMAGE_STEPS`
+                (150) on images of 128 pixels a side or more. Defaults to
+                `None`.
             verbose: As in `fit`: `"auto"`, 0, 1 or 2. Defaults to `"auto"`.
             callbacks: List of `keras.callbacks.Callback` passed to `fit`.
                 Defaults to `None`.
@@ -308,7 +364,9 @@ class FeatureVisualizer:
                 of range) or `steps`, before any optimisation.
             FloatingPointError: if the loss or the images become non-finite.
         """
-        steps = defaults.STEPS if steps is None else positive_int(steps, "steps")
+        if steps is None:
+            steps = defaults.LARGE_IMAGE_STEPS if self._large else defaults.STEPS
+        steps = positive_int(steps, "steps")
         objectives, plan, trainer = self._prepare(targets)
         size = trainer.targets_per_step
         parts, step_seconds = [], 0.0
@@ -383,7 +441,7 @@ class FeatureVisualizer:
 
     def _result(self, objectives, parts):
         images, activations, logits = (np.concatenate(p) for p in zip(*parts))
-        if self.probe.squashing == "sigmoid":
+        if self.probe.head == "multilabel":
             probabilities = 1.0 / (1.0 + np.exp(-logits))
         else:
             shifted = np.exp(logits - logits.max(axis=1, keepdims=True))

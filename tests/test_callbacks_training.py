@@ -161,7 +161,7 @@ def test_unwritable_log_dir_raises_before_the_first_epoch(patches, tmp_path):
         ({"every_n_epochs": 1.5}, "`every_n_epochs` must be an integer >= 1. Received: every_n_epochs=1.5"),
         (
             {"generator": "gan"},
-            "`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'",
+            "`generator` must be one of ['scratch', 'pretrained', 'pixels', 'fourier', 'fourier_phase'] or a keras.Model. Received: generator='gan'",
         ),
         ({"log_dir": None}, "`log_dir` must be a directory path. Received: log_dir=None"),
         ({"run_name": ""}, "`run_name` must be a non-empty relative folder name. Received: run_name=''"),

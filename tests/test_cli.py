@@ -195,3 +195,17 @@ def test_numbers_are_checked_by_the_library_rule(capsys):
 def test_vgg16_without_weights_is_a_valid_model():
     model, preprocess = cli.load_classifier("vgg16", "none")
     assert model.output_shape == (None, 1000) and preprocess == "vgg16"
+
+
+def test_generator_choices_match_the_library():
+    from keras_featviz.generator_source import MODES
+
+    assert cli.GENERATORS == MODES
+
+
+def test_layers_lists_targetable_layers(saved_classifier, capsys):
+    assert cli.main(["layers", saved_classifier]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["layer", "output", "channels", "activation"]
+    conv = next(line for line in out.splitlines() if line.startswith("conv "))
+    assert conv.split() == ["conv", "14x14x8", "8", "relu"]

@@ -14,9 +14,9 @@ def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
     assert result.labels == ["red", "conv/channel_1"]
     paths = result.save(tmp_path)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["000_class_0.png", "001_conv-channel_1.png", "grid.png"]
+    assert names == ["000_red.png", "001_conv-channel_1.png", "grid.png"]
     assert len(paths) == 3
     from PIL import Image
 
-    assert Image.open(tmp_path / "000_class_0.png").size == (SIZE, SIZE)
+    assert Image.open(tmp_path / "000_red.png").size == (SIZE, SIZE)
     assert result.grid().size[0] >= 2 * SIZE

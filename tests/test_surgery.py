@@ -1,5 +1,7 @@
 """Classifier surgery: logits from every head form, nested models, VGG16."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -68,3 +70,65 @@ def test_probe_follows_training_after_sync():
     after = np.array(probe.model(x)["logits"])
     assert not np.allclose(before, after)
     np.testing.assert_allclose(keras.ops.softmax(after), model(x), atol=1e-5)
+
+
+def _relu_net():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="probs")(x))
+
+
+def test_pre_activation_reads_the_convolution_before_its_relu():
+    model = _relu_net()
+    probe = ClassifierProbe(model, ["conv", "conv/pre_activation"])
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
+    out = probe.model(x)
+    kernel, bias = model.get_layer("conv").get_weights()
+    linear = keras.ops.convert_to_numpy(keras.ops.conv(x, kernel)) + bias
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out["conv/pre_activation"]), linear, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out["conv"]), np.maximum(linear, 0), atol=1e-5)
+
+
+def test_a_dead_channel_rises_when_read_before_its_relu():
+    import keras_featviz
+    from keras_featviz import objectives
+
+    model = _relu_net()
+    conv = model.get_layer("conv")
+    kernel, bias = conv.get_weights()
+    conv.set_weights([kernel, bias - 100.0])  # every channel dead: ReLU output 0 everywhere
+    target = objectives.channel("conv", 1, pre_activation=True)
+    assert target.name == "conv/pre_activation/channel_1"
+    first = keras_featviz.FeatureVisualizer(model, "pixels", seed=0).visualize(target, steps=1, verbose=0)
+    later = keras_featviz.FeatureVisualizer(model, "pixels", seed=0).visualize(target, steps=30, verbose=0)
+    assert later.activations[0] > first.activations[0]
+
+
+def test_the_output_layer_is_a_target_like_its_class():
+    import keras_featviz
+    from keras_featviz import objectives
+
+    model = _relu_net()
+    visualizer = keras_featviz.FeatureVisualizer(model, "pixels", seed=0)
+    result = visualizer.visualize(
+        [objectives.unit("probs", 2), objectives.channel("probs", 1)], steps=2, verbose=0
+    )
+    assert result.images.shape == (2, 8, 8, 3)
+
+
+def test_input_shape_gives_an_open_sized_model_its_size():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2)(x))
+    with pytest.raises(ValueError, match=re.escape("Pass `input_shape=(height, width, channels)`.")):
+        ClassifierProbe(model)
+    assert ClassifierProbe(model, input_shape=(20, 24, 3)).input_shape == (20, 24, 3)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "agree with the classifier's input (None, None, 3). Received: input_shape=(20, 24, 1)"
+        ),
+    ):
+        ClassifierProbe(model, input_shape=(20, 24, 1))

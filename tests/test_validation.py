@@ -73,7 +73,7 @@ def test_bad_constructor_arguments(model, tmp_path):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "`generator` must be one of ['scratch', 'pretrained'] or a keras.Model. Received: generator='gan'"
+            "`generator` must be one of ['scratch', 'pretrained', 'pixels', 'fourier', 'fourier_phase'] or a keras.Model. Received: generator='gan'"
         ),
     ):
         keras_featviz.FeatureVisualizer(model, generator="gan")

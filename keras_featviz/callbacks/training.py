@@ -70,8 +70,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         run_name: The run folder inside `log_dir`. Defaults to `"featviz"`.
         class_names: Optional list naming every class, used for tags and
             labels. Defaults to `None`.
-        generator: `"scratch"`, `"pretrained"` (with `decoder`) or a
-            `keras.Model`, as in `FeatureVisualizer`. Defaults to
+        generator: `"scratch"`, `"pretrained"` (with `decoder`), an image
+            parameterisation (`"pixels"`, `"fourier"`, `"fourier_phase"`)
+            or a `keras.Model`, as in `FeatureVisualizer`. Defaults to
             `"scratch"`.
         decoder: The decoder of `"pretrained"` mode: a `.keras` path, a
             `DenoisingAutoencoder` or a model. Defaults to `None`.
@@ -100,7 +101,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             to `0`.
         **visualizer_kwargs: Further `FeatureVisualizer` arguments:
             `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`,
-            `memory_budget`, `precision`.
+            `memory_budget`, `precision`, `transforms`, `downsample`,
+            `colors`, `input_shape`.
             The scratch generator's `width` defaults to
             `defaults.CALLBACK_WIDTH` (0.25) here (the
             paper's `1.0` costs about 16 times more per step): watching
@@ -156,6 +158,10 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             "jit_compile",
             "memory_budget",
             "precision",
+            "transforms",
+            "downsample",
+            "colors",
+            "input_shape",
         }
         if unknown:
             raise TypeError(

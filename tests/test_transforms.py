@@ -1,0 +1,54 @@
+"""Transforms: random shift, zoom and rotation, in training only."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from keras_featviz import transforms
+from keras_featviz.transforms import RandomAffine
+
+
+def _image():
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 255, (2, 24, 24, 3)).astype("float32")
+
+
+def test_inference_leaves_the_image_alone():
+    x = _image()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(RandomAffine(seed=0)(x, training=False)), x)
+
+
+def test_training_moves_every_image_differently_and_keeps_its_shape():
+    x = np.concatenate([_image()[:1]] * 2)
+    y = keras.ops.convert_to_numpy(RandomAffine(seed=0)(x, training=True))
+    assert y.shape == x.shape
+    assert not np.allclose(y[0], x[0]) and not np.allclose(y[0], y[1])
+    assert 0 <= y.min() and y.max() <= 255  # bilinear, reflected border: no new values
+
+
+def test_no_motion_is_the_identity():
+    x = _image()
+    still = RandomAffine(shift=0, scale=(1, 1), degrees=0, seed=0)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(still(x, training=True)), x, atol=1e-3)
+
+
+def test_bad_arguments():
+    with pytest.raises(
+        ValueError, match=re.escape("`shift` must be a finite number >= 0. Received: shift=-1")
+    ):
+        RandomAffine(shift=-1)
+    with pytest.raises(
+        ValueError, match=re.escape("`scale` must be a (low, high) range. Received: scale=(1.2, 0.8)")
+    ):
+        RandomAffine(scale=(1.2, 0.8))
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "`transforms` must be one of ['standard', 'none'], None or a Keras layer. Received: transforms='jitter'"
+        ),
+    ):
+        transforms.get("jitter")
+    assert transforms.get("none") is None and transforms.get(None) is None
+    assert isinstance(transforms.get("standard"), RandomAffine)
