@@ -15,6 +15,7 @@ from keras import ops
 from keras_featviz import generators
 from keras_featviz.coupled import to_pixels
 from keras_featviz.data import load_images
+from keras_featviz.validation import number
 
 DEFAULT_NOISE_STDDEV = 0.1
 
@@ -91,8 +92,7 @@ class DenoisingAutoencoder(keras.Model):
     def __init__(self, image_shape, width=1.0, noise_stddev=DEFAULT_NOISE_STDDEV, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = generators._check_image_shape(image_shape)
-        if not 0 <= noise_stddev <= 1:
-            raise ValueError(f"`noise_stddev` must be in [0, 1]. Received: noise_stddev={noise_stddev}")
+        noise_stddev = number(noise_stddev, "noise_stddev", minimum=0, maximum=1)
         self.width = width
         self.noise_stddev = float(noise_stddev)
         self.seed = seed
@@ -123,7 +123,15 @@ class DenoisingAutoencoder(keras.Model):
         pixels = keras.ops.convert_to_numpy(to_pixels(out))
         return np.clip(np.round(pixels), 0, 255).astype("uint8")
 
-    def fit_images(self, images, epochs=10, batch_size=32, validation_split=0.1, verbose="auto", **kwargs):
+    def fit_images(
+        self,
+        images: np.ndarray | str | os.PathLike,
+        epochs: int = 10,
+        batch_size: int = 32,
+        validation_split: float = 0.1,
+        verbose: str | int = "auto",
+        **kwargs,
+    ) -> keras.callbacks.History:
         """Train on an array of images or a folder of image files.
 
         Compiles with Adam (1e-3) if not compiled yet.

@@ -217,7 +217,7 @@ class TargetConv2D(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         if padding not in ("valid", "same"):
-            raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}")
+            one_of(padding, "padding", ("valid", "same"))
         one_of(patches, "patches", PATCH_LAYOUTS)
         if upsample not in (1, 2) or isinstance(upsample, bool):
             raise ValueError(f"`upsample` must be 1 or 2. Received: upsample={upsample!r}")

@@ -21,6 +21,7 @@ Example:
 """
 
 import numbers
+from collections.abc import Mapping, Sequence
 
 # The suffix of a layer tapped before its activation (see `channel`).
 PRE_ACTIVATION = "/pre_activation"
@@ -138,7 +139,7 @@ def _check_layer(layer, pre_activation=False):
     return layer + PRE_ACTIVATION if pre_activation else layer
 
 
-def class_(index):
+def class_(index: int) -> Objective:
     """Maximise one class output (its ReLU'd logit), penalising the others.
 
     Args:
@@ -151,7 +152,7 @@ def class_(index):
     return Objective({(CLASS, None, index): 1.0}, f"class_{index}")
 
 
-def classes(weights):
+def classes(weights: Sequence[int] | Mapping[int, float]) -> Objective:
     """Maximise several classes at once: a compound image (section 5.4).
 
     Args:
@@ -169,7 +170,7 @@ def classes(weights):
     return Objective(terms, "classes_" + _weights_label(weights))
 
 
-def channel(layer, index, pre_activation=False):
+def channel(layer: str, index: int, pre_activation: bool = False) -> Objective:
     """Maximise the spatial mean of one channel (filter) of a hidden layer.
 
     Args:
@@ -190,7 +191,7 @@ def channel(layer, index, pre_activation=False):
     return Objective({(CHANNEL, layer, index): 1.0}, f"{layer}/channel_{index}")
 
 
-def unit(layer, index, pre_activation=False):
+def unit(layer: str, index: int | tuple[int, ...], pre_activation: bool = False) -> Objective:
     """Maximise one unit of a hidden layer's output.
 
     Args:
@@ -217,7 +218,9 @@ def unit(layer, index, pre_activation=False):
     return Objective({(UNIT, layer, index): 1.0}, f"{layer}/unit_{label}")
 
 
-def group(layer, weights, pre_activation=False):
+def group(
+    layer: str, weights: Sequence[int] | Mapping[int, float], pre_activation: bool = False
+) -> Objective:
     """Maximise a weighted group of channels of a hidden layer (section 5.3).
 
     Args:
@@ -242,7 +245,7 @@ def group(layer, weights, pre_activation=False):
     return Objective(terms, f"{layer}/group_" + _weights_label(weights))
 
 
-def as_objective(target):
+def as_objective(target: int | Objective) -> Objective:
     """Turn a target into an `Objective`: an int means that class.
 
     Raises:

@@ -10,6 +10,8 @@ import re
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from keras_featviz.validation import positive_int
+
 MIN_TILE = 96
 LABEL_HEIGHT = 26  # two lines: the label, then its score
 
@@ -90,7 +92,9 @@ class Visualization:
             return self.labels[i], f"p={self.probabilities[i, target]:.2f}"
         return self.labels[i], f"a={self.activations[i]:.3g}"
 
-    def grid(self, indices=None, columns=None, tile=None, labels=True):
+    def grid(
+        self, indices=None, columns: int | None = None, tile: int | None = None, labels: bool = True
+    ) -> Image.Image:
         """A labelled grid sheet of the images.
 
         Args:
@@ -133,8 +137,7 @@ class Visualization:
         Returns:
             A list of `PIL.Image.Image`.
         """
-        if per_sheet < 1:
-            raise ValueError(f"`per_sheet` must be >= 1. Received: per_sheet={per_sheet}")
+        per_sheet = positive_int(per_sheet, "per_sheet")
         return [
             self.grid(range(start, min(start + per_sheet, len(self))), **kwargs)
             for start in range(0, len(self), per_sheet)
@@ -152,7 +155,7 @@ class Visualization:
             names.append(f"{index:03d}_{file_stem(label)}.png")
         return names
 
-    def save(self, directory, per_sheet=100):
+    def save(self, directory: str | os.PathLike, per_sheet: int = 100) -> list[str]:
         """Write one PNG per target and labelled grid sheets into `directory`.
 
         Files: `file_names()` per target and `grid.png` (or `grid_000.png`,

@@ -27,8 +27,8 @@ def positive_int(value, name):
     return int(value)
 
 
-def number(value, name, minimum=None, inclusive=True, optional=False):
-    """`value` as a finite float, at least (or above) `minimum` if given.
+def number(value, name, minimum=None, inclusive=True, optional=False, maximum=None):
+    """`value` as a finite float, at least (or above) `minimum`, at most `maximum`.
 
     Args:
         value: The value to check.
@@ -38,6 +38,8 @@ def number(value, name, minimum=None, inclusive=True, optional=False):
             `True`.
         optional: Bool, whether `None` is allowed (and returned). Defaults
             to `False`.
+        maximum: Float or `None`, the upper bound, allowed itself.
+            Defaults to `None`.
 
     Raises:
         ValueError: for a non-number, `True`/`False`, NaN, infinity or a
@@ -45,15 +47,21 @@ def number(value, name, minimum=None, inclusive=True, optional=False):
     """
     if optional and value is None:
         return None
-    if minimum is None:
-        rule = "a finite number"
-    else:
+    if minimum is not None and maximum is not None:
+        rule = f"a number in {'[' if inclusive else '('}{minimum:g}, {maximum:g}]"
+    elif minimum is not None:
         rule = f"a finite number {'>=' if inclusive else '>'} {minimum:g}"
+    elif maximum is not None:
+        rule = f"a finite number <= {maximum:g}"
+    else:
+        rule = "a finite number"
     if optional:
         rule += " or None"
     ok = _is_number(value) and math.isfinite(value)
     if ok and minimum is not None:
         ok = value >= minimum if inclusive else value > minimum
+    if ok and maximum is not None:
+        ok = value <= maximum
     if not ok:
         raise ValueError(f"`{name}` must be {rule}. Received: {name}={value!r}")
     return float(value)

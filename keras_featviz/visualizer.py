@@ -9,6 +9,10 @@ chunk size (`loop`), and the kept `WarmStates` of warm-started targets.
 each chunk and gathers a `Visualization`.
 """
 
+import os
+from collections.abc import Callable, Sequence
+
+import keras
 import numpy as np
 
 from keras_featviz import costs, defaults, imagenet, memory, preprocessing
@@ -22,8 +26,11 @@ from keras_featviz.results import Visualization
 from keras_featviz.surgery import ClassifierProbe
 from keras_featviz.validation import number, one_of, positive_int
 
+# What `visualize` takes for one target: a class index or an objective.
+Target = int | Objective
 
-def default_penalty(num_classes):
+
+def default_penalty(num_classes: int) -> float:
     """Eq. 2's lambda by default: `min(1, 10 / num_classes)`.
 
     The paper's code used 0.01 for VGG16's 1,000 classes: a total weight of
@@ -174,27 +181,27 @@ class FeatureVisualizer:
 
     def __init__(
         self,
-        classifier,
-        generator="scratch",
-        decoder=None,
-        preprocess=None,
-        penalty=None,
-        seed=defaults.SEED,
-        width=defaults.WIDTH,
-        batch_size=defaults.BATCH_SIZE,
-        optimizer=None,
-        class_names=None,
-        paper_loss=False,
-        noise=None,
-        jit_compile="auto",
-        memory_budget=defaults.MEMORY_BUDGET,
-        precision=None,
-        transforms=defaults.TRANSFORMS,
-        downsample=1,
-        colors=defaults.COLORS,
-        input_shape=None,
-        head="auto",
-    ):
+        classifier: keras.Model,
+        generator: str | keras.Model = "scratch",
+        decoder: str | os.PathLike | keras.Model | None = None,
+        preprocess: str | Callable | None = None,
+        penalty: float | None = None,
+        seed: int | None = defaults.SEED,
+        width: float | str = defaults.WIDTH,
+        batch_size: int = defaults.BATCH_SIZE,
+        optimizer: keras.optimizers.Optimizer | str | None = None,
+        class_names: Sequence[str] | None = None,
+        paper_loss: bool = False,
+        noise: float | None = None,
+        jit_compile: bool | str = "auto",
+        memory_budget: float = defaults.MEMORY_BUDGET,
+        precision: str | None = None,
+        transforms: str | keras.layers.Layer | None = defaults.TRANSFORMS,
+        downsample: int = 1,
+        colors: str = defaults.COLORS,
+        input_shape: tuple[int, int, int] | None = None,
+        head: str = "auto",
+    ) -> None:
         self.precision = one_of(precision, "precision", PRECISIONS)
         self.probe = ClassifierProbe(classifier, dtype_policy=precision, input_shape=input_shape, head=head)
         self._head = head
@@ -310,7 +317,7 @@ class FeatureVisualizer:
             size = min(size, self._fitting[id(probe)])
         return size
 
-    def layer_shape(self, layer):
+    def layer_shape(self, layer: str) -> tuple:
         """The output shape (without batch) of a layer of the classifier.
 
         The probe that reads it is kept for `visualize`, so asking first
@@ -321,7 +328,7 @@ class FeatureVisualizer:
         """
         return self._probe_for([layer]).output_shapes[layer]
 
-    def sync_weights(self):
+    def sync_weights(self) -> None:
         """Copy the classifier's current weights into every probe.
 
         Call this when the classifier has trained since the visualizer was
@@ -332,7 +339,14 @@ class FeatureVisualizer:
 
     # -- running ------------------------------------------------------------
 
-    def visualize(self, targets, steps=None, verbose="auto", callbacks=None, warm_start=False):
+    def visualize(
+        self,
+        targets: Target | Sequence[Target],
+        steps: int | None = None,
+        verbose: str | int = "auto",
+        callbacks: Sequence[keras.callbacks.Callback] | None = None,
+        warm_start: bool = False,
+    ) -> Visualization:
         """Optimise an image for each target.
 
         Args:
@@ -389,7 +403,7 @@ class FeatureVisualizer:
         self.last_step_seconds = step_seconds
         return self._result(objectives, parts)
 
-    def prepare(self, targets):
+    def prepare(self, targets: Target | Sequence[Target]) -> list[Objective]:
         """Check the targets and build what optimising them needs, now.
 
         `visualize` does this itself; call it to find a bad target or a
@@ -427,7 +441,7 @@ class FeatureVisualizer:
             raise ValueError("`targets` must name at least one target. Received: targets=[]")
         return [as_objective(t) for t in targets]
 
-    def forget(self):
+    def forget(self) -> None:
         """Drop the generator states kept for `visualize(warm_start=True)`."""
         self.warm_states.clear()
 

@@ -28,7 +28,7 @@ def colour_patches(count, seed=0, size=SIZE):
     return np.clip(images, 0, 255).astype("uint8"), labels
 
 
-def tiny_classifier(input_shape=(SIZE, SIZE, 3), classes=3, name="tiny_cnn"):
+def tiny_classifier(input_shape=(SIZE, SIZE, 3), classes=3, name="tiny_cnn", activation="softmax"):
     keras.utils.set_random_seed(0)  # the same classifier whatever ran before
     return keras.Sequential(
         [
@@ -36,7 +36,7 @@ def tiny_classifier(input_shape=(SIZE, SIZE, 3), classes=3, name="tiny_cnn"):
             keras.layers.Rescaling(1 / 255.0),
             keras.layers.Conv2D(8, 3, activation="relu", name="conv"),
             keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(classes, activation="softmax", name="predictions"),
+            keras.layers.Dense(classes, activation=activation, name="predictions"),
         ],
         name=name,
     )

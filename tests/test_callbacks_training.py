@@ -275,6 +275,17 @@ def test_pretrained_generator_in_the_callback(patches, tmp_path):
     assert image_steps(read_run(tmp_path / "featviz"), "blue") == [0, 1]
 
 
+@pytest.mark.parametrize("generator", ["scratch", "fourier"])
+def test_transforms_and_parameterisations_in_the_callback(patches, tmp_path, generator):
+    callback = FeatureVisualizationCallback(
+        log_dir=tmp_path, generator=generator, transforms="standard", class_names=NAMES, **FAST
+    )
+    compiled().fit(*patches, epochs=2, batch_size=64, verbose=0, callbacks=[callback])
+    assert callback.visualizer.transforms == "standard"
+    assert callback.logged_epochs == [0, 1]
+    assert image_steps(read_run(tmp_path / "featviz"), "green") == [0, 1]
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ import pytest
 
 import keras_featviz
 
-from conftest import SIZE, colour_patches
+from conftest import colour_patches, tiny_classifier
 
 
 def _binary(activation):
@@ -14,16 +14,7 @@ def _binary(activation):
     images, labels = colour_patches(400)
     keep = labels < 2
     images, labels = images[keep], (labels[keep] == 0).astype("float32")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((SIZE, SIZE, 3)),
-            keras.layers.Rescaling(1 / 255.0),
-            keras.layers.Conv2D(8, 3, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(1, activation=activation),
-        ]
-    )
+    model = tiny_classifier(classes=1, activation=activation)
     loss = keras.losses.BinaryCrossentropy(from_logits=activation is None)
     model.compile(keras.optimizers.Adam(0.02), loss)
     model.fit(images, labels, epochs=8, batch_size=32, verbose=0)
@@ -50,16 +41,7 @@ def test_both_classes_of_a_binary_classifier_come_first(activation, mode, decode
 
 def test_a_multilabel_head_reads_each_label_by_its_sigmoid(patches):
     images, labels = patches
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((SIZE, SIZE, 3)),
-            keras.layers.Rescaling(1 / 255.0),
-            keras.layers.Conv2D(8, 3, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(3, activation="sigmoid"),
-        ]
-    )
+    model = tiny_classifier(activation="sigmoid")
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
     model.fit(images, np.eye(3)[labels], epochs=8, batch_size=32, verbose=0)
     visualizer = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0)

@@ -10,14 +10,13 @@ coupled model's `fit`, one step per optimisation step.
 """
 
 import math
-import numbers
 import os
 
 import keras
 import numpy as np
 
 from keras_featviz.tensorboard import EventWriter
-from keras_featviz.validation import directory_path, positive_int, writable_directory
+from keras_featviz.validation import directory_path, number, positive_int, writable_directory
 
 
 class GeneratorImageLogger(keras.callbacks.Callback):
@@ -48,7 +47,9 @@ class GeneratorImageLogger(keras.callbacks.Callback):
             `on_train_begin`, for a log directory that cannot be written.
     """
 
-    def __init__(self, log_dir="logs", run_name="generator", every_n_steps=10):
+    def __init__(
+        self, log_dir: str | os.PathLike = "logs", run_name: str = "generator", every_n_steps: int = 10
+    ) -> None:
         super().__init__()
         log_dir = directory_path(log_dir, "log_dir")
         self.run_dir = os.path.join(log_dir, run_name)
@@ -130,10 +131,9 @@ class ActivationEarlyStopping(keras.callbacks.Callback):
         ValueError: for a bad `patience` or `min_delta`.
     """
 
-    def __init__(self, patience=30, min_delta=0.0):
+    def __init__(self, patience: int = 30, min_delta: float = 0.0) -> None:
         super().__init__()
-        if not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
-            raise ValueError(f"`min_delta` must be a number >= 0. Received: min_delta={min_delta!r}")
+        min_delta = number(min_delta, "min_delta", minimum=0)
         self.patience = positive_int(patience, "patience")
         self.min_delta = float(min_delta)
         self.stopped_steps = []

@@ -13,12 +13,14 @@ import os
 import random
 import time
 import warnings
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
 
 from keras_featviz import defaults
 from keras_featviz.generator_source import check_mode
+from keras_featviz.objectives import Objective
 from keras_featviz.tensorboard import EventWriter, log_visualization, unique_tags
 from keras_featviz.validation import directory_path, number, positive_int, writable_directory
 from keras_featviz.visualizer import FeatureVisualizer
@@ -134,21 +136,21 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
 
     def __init__(
         self,
-        targets=None,
-        log_dir="logs",
-        run_name="featviz",
-        class_names=None,
-        generator="scratch",
-        decoder=None,
-        preprocess=None,
-        steps=defaults.CALLBACK_STEPS,
-        max_overhead=defaults.MAX_OVERHEAD,
-        every_n_epochs=defaults.EVERY_N_EPOCHS,
-        image_dir=None,
-        seed=defaults.CALLBACK_SEED,
-        verbose=0,
+        targets: int | Objective | Sequence[int | Objective] | None = None,
+        log_dir: str | os.PathLike = "logs",
+        run_name: str = "featviz",
+        class_names: Sequence[str] | None = None,
+        generator: str | keras.Model = "scratch",
+        decoder: str | os.PathLike | keras.Model | None = None,
+        preprocess: str | Callable | None = None,
+        steps: int = defaults.CALLBACK_STEPS,
+        max_overhead: float | None = defaults.MAX_OVERHEAD,
+        every_n_epochs: int = defaults.EVERY_N_EPOCHS,
+        image_dir: str | os.PathLike | None = None,
+        seed: int | None = defaults.CALLBACK_SEED,
+        verbose: int = 0,
         **visualizer_kwargs,
-    ):
+    ) -> None:
         super().__init__()
         unknown = set(visualizer_kwargs) - {
             "penalty",
