@@ -23,7 +23,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decoder", help="224x224 autoencoder .keras (pretrained mode); none: scratch mode")
     parser.add_argument("--classes", type=int, default=1000, help="the first N classes (default: all)")
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument(
+        "--steps", type=int, default=None, help="steps per class (default: the library's, 150 at 224x224)"
+    )
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--weights", default="imagenet", help="imagenet, or none to try the code offline")
     parser.add_argument("--out", default="vgg16-sheets")

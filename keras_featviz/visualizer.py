@@ -231,9 +231,12 @@ class FeatureVisualizer:
         if colors == "auto":
             colors = "decorrelated" if large else "rgb"
         if width == "auto":
+            # Sizing builds a few candidate networks: only for the scratch generator.
+            sized = large and isinstance(generator, str) and generator == "scratch"
+            downsample = positive_int(downsample, "downsample")
             width = (
                 costs.sized_width(self.image_shape, self.probe.model, downsample)
-                if large
+                if sized
                 else defaults.PAPER_WIDTH
             )
         self.transforms = transforms

@@ -48,3 +48,8 @@ def test_decorrelated_colours_add_no_weights():
     rgb = generators.scratch_generator((224, 224, 3))
     decorrelated = generators.scratch_generator((224, 224, 3), colors="decorrelated")
     assert decorrelated.count_params() == rgb.count_params() == 5240841
+
+
+def test_only_the_scratch_generator_is_sized():
+    fourier = keras_featviz.FeatureVisualizer(_large_classifier(), "fourier")
+    assert fourier.source.width == 1.0 and fourier.transforms == "standard"
