@@ -93,7 +93,10 @@ def read_run(run_dir):
 
 
 def image_steps(accumulator, tag):
-    return [event.step for event in accumulator.Tensors(tag)]
+    # Sorted as TensorBoard's slider shows them: two fits within one second
+    # write event files whose names (time, pid, writer counter) need not sort
+    # in the order they were written, so the reader may load them either way.
+    return sorted(event.step for event in accumulator.Tensors(tag))
 
 
 def decoded(event):
