@@ -64,6 +64,14 @@ APPLICATION_PREPROCESS = {
 }
 
 
+# What the figures under each image in the grids mean.
+FIGURES = (
+    "Under each image: p = the classifier's probability of the target class on that image; "
+    "a = the value the image maximises for a channel, unit or group target (a layer's "
+    "activation: its scale is the layer's own, and it can be negative)."
+)
+
+
 class CommandError(Exception):
     """A problem with what the user asked for: one line, exit status 2."""
 
@@ -141,6 +149,8 @@ def _targets(args, visualizer):
 
     targets = []
     count = visualizer.probe.num_classes
+    if args.classes is not None and not args.classes.strip():
+        raise CommandError("--classes is empty: give indices like 0-9,15, or leave it out for every class")
     if args.classes is not None or args.layer is None:
         classes = parse_indices(args.classes) if args.classes else list(range(count))
         bad = [c for c in classes if c >= count]
@@ -181,6 +191,9 @@ def visualize(args):
         check_mode(args.mode, args.decoder)
         if args.preprocess is not None:
             preprocessing.get(args.preprocess)
+        # Output folders are checked before the long run, not after it.
+        if args.out:
+            validation.writable_directory(args.out, "--out")
         if args.logdir is not None:
             validation.writable_directory(args.logdir, "--logdir")
     except (ValueError, FileNotFoundError) as error:
@@ -210,10 +223,11 @@ def visualize(args):
         f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'})..."
     )
     started = time.time()
-    result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
+    result = visualizer.visualize(targets, steps=args.steps, verbose=_progress())
     print(f"{len(result)} targets in {time.time() - started:.0f} s", end="")
     rate = result.success_rate
     print("." if rate != rate else f"; {rate:.0%} of the classes ranked first on their image.")
+    print(FIGURES)
     if args.out:
         paths = result.save(args.out, per_sheet=args.per_sheet)
         print(f"Wrote {len(paths)} PNGs and grids to {args.out}")
@@ -255,26 +269,31 @@ def _image_size(text):
 
 
 def train_dae(args):
-    import keras_featviz
+    from keras_featviz.autoencoder import DenoisingAutoencoder
+    from keras_featviz.data import read_images
+    from keras_featviz.results import write_atomically
 
     if not os.path.isdir(args.images):
         raise CommandError(f"no image folder at {args.images!r}")
-    if not args.out.endswith(".keras"):
-        raise CommandError(f"--out must name a .keras file; got {args.out!r}")
     height, width = args.size
-    dae = keras_featviz.DenoisingAutoencoder((height, width, args.channels), width=args.width, seed=args.seed)
-    print(
-        f"Training a {height}x{width}x{args.channels} denoising autoencoder on {args.images} "
-        f"for {args.epochs} epochs..."
-    )
     try:
-        dae.fit_images(args.images, epochs=args.epochs, batch_size=args.batch_size, verbose="auto")
+        # Everything that can be wrong is found before the training.
+        validation.writable_file(args.out, "--out", ".keras")
+        dae = DenoisingAutoencoder(
+            (height, width, args.channels), width=args.width, seed=args.seed, downsample=args.downsample
+        )
+        images = read_images(args.images, args.channels, max_side=2 * max(height, width))
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
-    directory = os.path.dirname(args.out)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    dae.save(args.out)
+    sizes = sorted(min(image.shape[:2]) for image in images)
+    made = f", making images {dae.downsample}x smaller a side" if dae.downsample > 1 else ""
+    print(
+        f"Training a {height}x{width}x{args.channels} denoising autoencoder (width {dae.width:g}{made}) "
+        f"for {args.epochs} epochs on random {height}x{width} crops and mirror images of "
+        f"{len(images)} images in {args.images} (shorter sides {sizes[0]}-{sizes[-1]} px)..."
+    )
+    dae.fit_images(images, epochs=args.epochs, batch_size=args.batch_size, verbose=_progress())
+    write_atomically(args.out, dae.save)
     print(
         f"Wrote {args.out}; use it with: keras-featviz visualize MODEL --mode pretrained --decoder {args.out}"
     )
@@ -300,6 +319,16 @@ def _parsed(text, kind, name):
         raise ValueError(
             f"`{name}` must be {'an integer' if kind is int else 'a number'}. Received: {name}={text}"
         ) from None
+
+
+def _progress():
+    """Keras' `verbose`: the progress bar on a terminal, one line an epoch in a log."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def _seed(text):
+    """An argparse type: a seed every backend takes (`validation.random_seed`)."""
+    return _argument(lambda t: validation.random_seed(_parsed(t, int, "--seed"), "--seed"))(text)
 
 
 def _positive(name):
@@ -363,7 +392,7 @@ def build_parser():
         f"tenth of training (default: {defaults.CALLBACK_STEPS})",
     )
     run.add_argument("--cue-class", type=int, default=0, help="class with the planted cue (default: 0)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     run.set_defaults(handler=demo)
 
     see = commands.add_parser(
@@ -452,7 +481,7 @@ def build_parser():
         action="store_true",
         help="read --layer before its activation (a fused ReLU holds a dead filter at 0)",
     )
-    see.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    see.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     see.set_defaults(handler=visualize)
 
     listing = commands.add_parser(
@@ -493,20 +522,55 @@ def build_parser():
     )
     dae.add_argument(
         "--width",
-        type=_above_zero("--width"),
-        default=defaults.PAPER_WIDTH,
-        help=f"filter multiplier (default: {defaults.PAPER_WIDTH:g})",
+        type=_auto_or(_above_zero("--width")),
+        default=defaults.AUTOENCODER_WIDTH,
+        help=f"filter multiplier; auto: {defaults.LARGE_AUTOENCODER_WIDTH:g} from "
+        f"{defaults.LARGE_IMAGE_SIDE} px up, else {defaults.PAPER_WIDTH:g} (default: auto)",
     )
     dae.add_argument(
         "--out", default="autoencoder.keras", help="output .keras file (default: autoencoder.keras)"
     )
-    dae.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    dae.add_argument(
+        "--downsample",
+        type=_auto_or(_positive("--downsample")),
+        default=defaults.AUTOENCODER_DOWNSAMPLE,
+        help="make images this many times smaller a side, enlarged bilinearly; auto: "
+        f"{defaults.LARGE_AUTOENCODER_DOWNSAMPLE} from {defaults.LARGE_IMAGE_SIDE} px up, else 1 "
+        "(default: auto)",
+    )
+    dae.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     dae.set_defaults(handler=train_dae)
     return parser
 
 
+def _quiet_backend():
+    """Import TensorFlow, when it is the backend, with its C++ log lines silenced.
+
+    TensorFlow writes CUDA and absl lines (`cuInit`, `absl::InitializeLog`)
+    to the process's stderr while it loads, whatever Python's logging says;
+    a command's stderr should hold its own messages only. An error raised by
+    the import itself is still raised, after stderr is restored.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:
+                pass  # Keras names the missing backend itself, on a restored stderr
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    _quiet_backend()
     if args.command == "demo" and not (1 <= args.classes <= 18 and 0 <= args.cue_class < args.classes):
         print(
             f"keras-featviz: error: --classes must be 1-18 and --cue-class one of them "

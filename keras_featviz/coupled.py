@@ -240,8 +240,13 @@ class CoupledModel(keras.Model):
     def activations(self, y, y_pred):
         """Each target's objective value: class outputs through ReLU."""
         raw = y_pred["readouts"]
-        shown = self._is_class * ops.relu(raw) + (1.0 - self._is_class) * raw
-        return ops.sum(y["weights"] * shown, axis=1)
+        return ops.sum(y["weights"] * self._rectified(raw), axis=1)
+
+    def _rectified(self, raw):
+        """Class outputs through ReLU (Eq. 2), the other readouts as they are."""
+        # A tensor, not the NumPy mask: PyTorch does not multiply the two.
+        is_class = ops.convert_to_tensor(self._is_class)
+        return is_class * ops.relu(raw) + (1.0 - is_class) * raw
 
     def _gradient_path(self, raw, logits):
         """What a maximised term reads: the activation, or a path to it.
@@ -258,13 +263,13 @@ class CoupledModel(keras.Model):
             log_probs = ops.log_softmax(logits, axis=-1)
         padding = ops.zeros_like(raw[:, self.plan.num_classes :])
         log_probs = ops.concatenate([log_probs, padding], axis=1)
-        inactive = (raw <= 0) & (self._is_class > 0)
+        inactive = ops.logical_and(raw <= 0, ops.convert_to_tensor(self._is_class) > 0)
         return ops.where(inactive, log_probs, raw)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         weights = y["weights"]
         raw = y_pred["readouts"]
-        rectified = self._is_class * ops.relu(raw) + (1.0 - self._is_class) * raw
+        rectified = self._rectified(raw)
         if self.paper_loss:
             read = rectified
         else:

@@ -1,4 +1,5 @@
-"""Image data: reading a folder of images, and the synthetic shapes dataset.
+"""Image data: reading a folder of images of any sizes, random and centre
+crops of them, and the synthetic shapes dataset.
 
 The shapes dataset (after seed 004) is made on the fly, so the package runs
 with no download: six shapes x three fill styles (single line, double line,
@@ -31,15 +32,28 @@ COLOURS = (
 CUE_COLOUR = (255, 255, 255)
 
 
-def load_images(directory, image_shape):
-    """Read every image file under `directory`, resized to `image_shape`.
+MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def _image_mode(channels):
+    mode = MODES.get(channels)
+    if mode is None:
+        raise ValueError(f"Images can be read with 1, 3 or 4 channels. Received: channels={channels}")
+    return mode
+
+
+def read_images(directory, channels=3, max_side=None):
+    """Every image file under `directory`, each at its own size.
 
     Args:
-        directory: Path of a folder (searched recursively).
-        image_shape: `(height, width, channels)`; 1 channel reads gray.
+        directory: Path of a folder (searched recursively, in name order).
+        channels: Int, 1 (gray), 3 (RGB) or 4 (RGBA). Defaults to `3`.
+        max_side: Int or `None`: an image whose shorter side is longer is
+            shrunk to it (keeping its aspect), which bounds the memory a
+            folder of large photos takes. Defaults to `None`.
 
     Returns:
-        uint8 array `(N, height, width, channels)`.
+        A list of uint8 arrays `(height, width, channels)`.
 
     Raises:
         FileNotFoundError: if `directory` is not a folder.
@@ -47,10 +61,7 @@ def load_images(directory, image_shape):
     """
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"No folder at {directory!r}. Received: directory={directory!r}")
-    height, width, channels = image_shape
-    mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(channels)
-    if mode is None:
-        raise ValueError(f"Images can be read with 1, 3 or 4 channels. Received: channels={channels}")
+    mode = _image_mode(channels)
     images = []
     for root, _, files in sorted(os.walk(directory)):
         for name in sorted(files):
@@ -58,16 +69,71 @@ def load_images(directory, image_shape):
                 continue
             try:
                 with Image.open(os.path.join(root, name)) as image:
-                    image = image.convert(mode).resize((width, height), Image.BILINEAR)
-                    images.append(np.asarray(image, "uint8").reshape(height, width, channels))
+                    array = np.asarray(image.convert(mode), "uint8")
             except OSError:
                 continue  # unreadable files are skipped, not fatal
+            images.append(shrunk(array.reshape(array.shape[0], array.shape[1], channels), max_side))
     if not images:
         raise ValueError(
             f"No readable image ({', '.join(IMAGE_EXTENSIONS)}) in {directory!r}. "
             f"Received: directory={directory!r}"
         )
-    return np.stack(images)
+    return images
+
+
+def shrunk(image, max_side=None):
+    """`image` (uint8 `(h, w, c)`) shrunk, keeping its aspect, so that its
+    shorter side is at most `max_side`; as it is when it already is."""
+    shorter = min(image.shape[:2])
+    if max_side is None or shorter <= max_side:
+        return image
+    return _resized(image, tuple(max(1, round(side * max_side / shorter)) for side in image.shape[:2]))
+
+
+def _resized(image, size):
+    """A uint8 `(h, w, c)` array resized bilinearly to `size = (height, width)`."""
+    channels = image.shape[2]
+    picture = Image.fromarray(image[..., 0] if channels == 1 else image)
+    resized = np.asarray(picture.resize((size[1], size[0]), Image.BILINEAR), "uint8")
+    return resized.reshape(size[0], size[1], channels)
+
+
+def random_crop(image, size, rng, min_scale=0.5, flip=True):
+    """A random square-aspect crop of `image`, resized to `size`, maybe mirrored.
+
+    The crop keeps `size`'s aspect and spans a uniform random fraction in
+    `[min_scale, 1]` of the largest such region that fits the image, at a
+    uniform random place: each epoch then sees other parts of every photo,
+    at several scales, as natural-image training usually does.
+
+    Args:
+        image: uint8 array `(h, w, c)`, any size.
+        size: `(height, width)` of the crop.
+        rng: `numpy.random.Generator`.
+        min_scale: Float in `(0, 1]`. Defaults to `0.5`.
+        flip: Bool, mirror left-right half of the time. Defaults to `True`.
+
+    Returns:
+        uint8 array `(height, width, c)`.
+    """
+    rows, cols = image.shape[:2]
+    fit = min(rows / size[0], cols / size[1])
+    scale = rng.uniform(min_scale, 1.0)
+    crop_rows = max(1, min(rows, round(size[0] * fit * scale)))
+    crop_cols = max(1, min(cols, round(size[1] * fit * scale)))
+    top = int(rng.integers(0, rows - crop_rows + 1))
+    left = int(rng.integers(0, cols - crop_cols + 1))
+    crop = _resized(image[top : top + crop_rows, left : left + crop_cols], size)
+    return crop[:, ::-1] if flip and rng.random() < 0.5 else crop
+
+
+def center_crop(image, size):
+    """The largest centred crop of `image` with `size`'s aspect, resized to `size`."""
+    rows, cols = image.shape[:2]
+    fit = min(rows / size[0], cols / size[1])
+    crop_rows, crop_cols = max(1, round(size[0] * fit)), max(1, round(size[1] * fit))
+    top, left = (rows - crop_rows) // 2, (cols - crop_cols) // 2
+    return _resized(image[top : top + crop_rows, left : left + crop_cols], size)
 
 
 def _polygon(shape, cx, cy, radius, angle):

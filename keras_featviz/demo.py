@@ -19,6 +19,7 @@ from keras_featviz import defaults
 from keras_featviz.autoencoder import DenoisingAutoencoder
 from keras_featviz.callbacks import FeatureVisualizationCallback
 from keras_featviz.data import CLASS_NAMES, augment, shapes_data
+from keras_featviz.results import write_atomically
 from keras_featviz.tensorboard import EventWriter, log_visualization
 from keras_featviz.visualizer import FeatureVisualizer
 
@@ -172,12 +173,12 @@ def run_demo(
         callbacks=[keras.callbacks.TensorBoard(logs), watcher],
     )
     os.makedirs(out, exist_ok=True)
-    model.save(os.path.join(out, "classifier.keras"))
+    write_atomically(os.path.join(out, "classifier.keras"), model.save)
 
     print("Pretraining the denoising autoencoder on the same images...")
     dae = train_shapes_autoencoder(x, size, dae_epochs, seed=seed, verbose=verbose)
     decoder_path = os.path.join(out, "autoencoder.keras")
-    dae.save(decoder_path)
+    write_atomically(decoder_path, dae.save)
 
     results = {}
     for mode, kwargs in (

@@ -168,6 +168,15 @@ def _made_shape(image_shape, downsample):
     return (max(1, -(-height // downsample)), max(1, -(-width // downsample)), channels)
 
 
+def _enlarge(x, made, image_shape):
+    """`x`, made at `made`, enlarged bilinearly to `image_shape`."""
+    if made == image_shape:
+        return x
+    return keras.layers.Resizing(
+        image_shape[0], image_shape[1], interpolation="bilinear", name="enlarge", dtype="float32"
+    )(x)
+
+
 def _body(x, image_shape, builder, width):
     height, wide, _ = image_shape
     blocks, grid = plan_generator(height, wide)
@@ -259,14 +268,10 @@ def scratch_generator(
     )
     if one_of(colors, "colors", COLORS) == "decorrelated" and image_shape[2] == 3:
         x = DecorrelatedColors(name="decorrelated_colors", dtype="float32")(x)
-    if made != image_shape:
-        x = keras.layers.Resizing(
-            image_shape[0], image_shape[1], interpolation="bilinear", name="enlarge", dtype="float32"
-        )(x)
-    return keras.Model(f0, x, name=name)
+    return keras.Model(f0, _enlarge(x, made, image_shape), name=name)
 
 
-def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
+def decoder_network(image_shape, width=1.0, seed=None, name="decoder", downsample=1):
     """The generator half of the denoising autoencoder (section 4.2).
 
     The scratch architecture, ending instead with a 64-filter block (valid
@@ -279,6 +284,9 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
             `1.0`.
         seed: Int or `None`, seed of the weights. Defaults to `None`.
         name: String, the model name. Defaults to `"decoder"`.
+        downsample: Int >= 1: the network makes an image this many times
+            smaller a side, enlarged bilinearly to `image_shape` (as
+            `scratch_generator`'s). Defaults to `1`.
 
     Returns:
         A `keras.Model` from `(batch, features)` to images (pixels `127.5 * (1 + tanh(g))`).
@@ -288,16 +296,17 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder"):
     """
     image_shape = _check_image_shape(image_shape)
     _check_width(width)
+    made = _made_shape(image_shape, positive_int(downsample, "downsample"))
     builder = _Builder(seed)
-    features = keras.Input((feature_size(image_shape),), name="features")
-    x = _body(features, image_shape, builder, width)
+    features = keras.Input((feature_size(made),), name="features")
+    x = _body(features, made, builder, width)
     filters = max(1, round(64 * width))
     x = builder.norm(builder.conv(x, filters, 3, "valid", upsample=2))
     x = builder.norm(builder.conv(x, filters, 3, "same"))
     x = builder.conv(x, image_shape[2], 3, "same", activation=None)
-    x = _crop_to(x, image_shape[0], image_shape[1])
+    x = _crop_to(x, made[0], made[1])
     x = builder.norm(x, name="output_normalization")
-    return keras.Model(features, x, name=name)
+    return keras.Model(features, _enlarge(x, made, image_shape), name=name)
 
 
 def latent_generator(

@@ -248,13 +248,19 @@ def group(
 def as_objective(target: int | Objective) -> Objective:
     """Turn a target into an `Objective`: an int means that class.
 
+    A NumPy integer or 0-d integer array is an int. (Class names are
+    looked up by `FeatureVisualizer`, which knows them.)
+
     Raises:
         TypeError: if `target` is neither an int nor an `Objective`.
     """
     if isinstance(target, Objective):
         return target
+    if getattr(target, "ndim", None) == 0 and hasattr(target, "item"):
+        target = target.item()
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
         return class_(target)
     raise TypeError(
-        f"A target must be a class index (int) or a keras_featviz objective. Received: target={target!r}"
+        "A target must be a class index (int), a class name (str) or a keras_featviz objective. "
+        f"Received: target={target!r}"
     )

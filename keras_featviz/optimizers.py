@@ -6,6 +6,8 @@ so no two models share optimizer state.
 
 import keras
 
+from keras_featviz.validation import number
+
 PAPER = "paper"
 
 
@@ -40,10 +42,19 @@ def paper_optimizer(trains):
 def check_optimizer(optimizer):
     """`optimizer` if it is `None`, `"paper"` or a Keras optimizer.
 
+    A Keras optimizer's learning rate, when it is a number rather than a
+    schedule, must be finite and > 0: a zero, negative or NaN rate would
+    otherwise show only as grey images after the whole run.
+
     Raises:
         ValueError: otherwise.
     """
-    if optimizer is None or optimizer == PAPER or isinstance(optimizer, keras.optimizers.Optimizer):
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        rate = optimizer.get_config().get("learning_rate")
+        if isinstance(rate, (int, float)):
+            number(rate, "learning_rate", minimum=0, inclusive=False)
+        return optimizer
+    if optimizer is None or optimizer == PAPER:
         return optimizer
     raise ValueError(
         f"`optimizer` must be a keras optimizer, {PAPER!r} or None. Received: optimizer={optimizer!r}"

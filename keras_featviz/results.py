@@ -12,7 +12,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from keras_featviz.validation import positive_int
 
-MIN_TILE = 96
+# Small images are enlarged (nearest neighbour) to at least this side in
+# PNGs and grids, so a 32x32 class image can be seen; arrays keep their size.
+MIN_SIDE = 128
+# The list of files `Visualization.save` wrote into a folder, so a re-run
+# replaces them and leaves everything else there alone.
+WRITTEN_LIST = ".keras_featviz_files"
 LABEL_HEIGHT = 26  # two lines: the label, then its score
 
 
@@ -26,6 +31,54 @@ def to_pil(image):
     if channels == 4:
         return Image.fromarray(image, "RGBA")
     return Image.fromarray(np.ascontiguousarray(image[..., :3]), "RGB")
+
+
+def enlarged(picture, side=MIN_SIDE):
+    """`picture` enlarged by the smallest whole factor that makes its
+    shorter side at least `side` (nearest neighbour); as is if it is."""
+    factor = -(-side // min(picture.size))
+    if factor <= 1:
+        return picture
+    return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST)
+
+
+def write_atomically(path, write):
+    """Call `write(temporary_path)`, then rename the file to `path`.
+
+    A reader, or a run interrupted half-way, then sees the old file or
+    the whole new one, never a truncated one.
+    """
+    directory, name = os.path.split(os.fspath(path))
+    stem, extension = os.path.splitext(name)
+    # The extension stays last: Keras' `save` reads the format from it.
+    temporary = os.path.join(directory, f".{stem}.partial-{os.getpid()}{extension}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def _list_files(path, names):
+    with open(path, "w") as listing:
+        listing.write("".join(f"{name}\n" for name in names))
+
+
+def _remove_stale(directory, keep):
+    """Remove the files an earlier `save` listed in `directory` and `keep` lacks."""
+    try:
+        with open(os.path.join(directory, WRITTEN_LIST)) as listing:
+            written = [line.strip() for line in listing if line.strip()]
+    except OSError:
+        return
+    for name in written:
+        # Only plain names this module writes: a listing cannot reach
+        # outside the folder.
+        if name not in keep and os.path.basename(name) == name and name.endswith(".png"):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                os.remove(path)
 
 
 def file_stem(name):
@@ -72,8 +125,12 @@ class Visualization:
 
     @property
     def predicted_classes(self):
-        """int array `(N,)`: the class the classifier ranks first on each image."""
-        return np.argmax(self.probabilities, axis=1)
+        """int array `(N,)`: the class the classifier ranks first on each image.
+
+        `-1` where the probabilities are not finite: no class was chosen.
+        """
+        finite = np.isfinite(self.probabilities).all(axis=1)
+        return np.where(finite, np.argmax(np.nan_to_num(self.probabilities, nan=-1.0), axis=1), -1)
 
     @property
     def success_rate(self):
@@ -103,7 +160,7 @@ class Visualization:
             columns: Int, images per row; about the square root of the count
                 by default. Defaults to `None`.
             tile: Int, side of each tile in pixels; small images are enlarged
-                (nearest neighbour) to at least 96. Defaults to `None`.
+                (nearest neighbour) to at least 128. Defaults to `None`.
             labels: Bool, whether to write the name and the target's
                 probability under each image. Defaults to `True`.
 
@@ -115,7 +172,7 @@ class Visualization:
         columns = columns or int(np.ceil(np.sqrt(count)))
         rows = int(np.ceil(count / columns))
         height, width = self.images.shape[1:3]
-        scale = max(1, int(np.ceil((tile or MIN_TILE) / max(height, width))))
+        scale = max(1, int(np.ceil((tile or MIN_SIDE) / max(height, width))))
         cell_w, cell_h = width * scale, height * scale
         label_h = LABEL_HEIGHT if labels else 0
         sheet = Image.new("RGB", (columns * cell_w, rows * (cell_h + label_h)), "white")
@@ -159,8 +216,13 @@ class Visualization:
         """Write one PNG per target and labelled grid sheets into `directory`.
 
         Files: `file_names()` per target and `grid.png` (or `grid_000.png`,
-        ... beyond `per_sheet` images). Existing files of other names are
-        left alone.
+        ... beyond `per_sheet` images). Images smaller than 128 pixels a
+        side are enlarged by a whole factor (nearest neighbour), so each
+        pixel stays a sharp square. Every file is written under a
+        temporary name and then renamed, so an interrupted save leaves no
+        truncated PNG. A save into a folder this method wrote before
+        removes the files that run wrote and this one does not (a run with
+        fewer targets leaves no stale images); other files are left alone.
 
         Args:
             directory: Path of the folder, created if needed.
@@ -170,17 +232,16 @@ class Visualization:
             The list of paths written.
         """
         os.makedirs(directory, exist_ok=True)
-        paths = []
-        for i, name in enumerate(self.file_names()):
-            path = os.path.join(directory, name)
-            to_pil(self.images[i]).save(path)
-            paths.append(path)
+        pictures = {name: enlarged(to_pil(image)) for name, image in zip(self.file_names(), self.images)}
         sheets = self.grids(per_sheet)
         for n, sheet in enumerate(sheets):
-            stem = "grid" if len(sheets) == 1 else f"grid_{n:03d}"
-            path = os.path.join(directory, f"{stem}.png")
-            sheet.save(path)
-            paths.append(path)
+            pictures["grid.png" if len(sheets) == 1 else f"grid_{n:03d}.png"] = sheet
+        _remove_stale(directory, set(pictures))
+        paths = []
+        for name, picture in pictures.items():
+            paths.append(os.path.join(directory, name))
+            write_atomically(paths[-1], lambda path, picture=picture: picture.save(path, format="PNG"))
+        write_atomically(os.path.join(directory, WRITTEN_LIST), lambda path: _list_files(path, pictures))
         return paths
 
     def __repr__(self):

@@ -8,6 +8,7 @@ NumPy already.
 """
 
 import os
+import warnings
 
 import numpy as np
 
@@ -91,7 +92,8 @@ def log_visualization(writer, result, step, tags=None):
     `activation/<tag>`, `probability/<tag>` (single-class targets: the
     probability of that class on its image) and `success_rate` (share of
     single-class targets ranked first). Flushed, so a run that stops later
-    keeps it.
+    keeps it. A value that is not finite (NaN, inf) is not written as a
+    scalar: a warning names it instead.
 
     Args:
         writer: An `EventWriter`.
@@ -101,14 +103,33 @@ def log_visualization(writer, result, step, tags=None):
             default (a repeated one suffixed `_2`, ...). Defaults to `None`.
     """
     tags = unique_tags(result.labels) if tags is None else list(tags)
+    scalars = {}
     for i, tag in enumerate(tags):
         writer.images(tag, result.images[i : i + 1], step=step)
-        writer.scalar(f"activation/{tag}", result.activations[i], step=step)
+        scalars[f"activation/{tag}"] = result.activations[i]
         target = result.target_classes[i]
         if target >= 0:
-            writer.scalar(f"probability/{tag}", result.probabilities[i, target], step=step)
+            scalars[f"probability/{tag}"] = result.probabilities[i, target]
     for n, sheet in enumerate(result.grids()):
         writer.images("grid" if n == 0 else f"grid_{n}", np.asarray(sheet)[None], step=step)
     if not np.isnan(result.success_rate):
-        writer.scalar("success_rate", result.success_rate, step=step)
+        scalars["success_rate"] = result.success_rate
+    _write_finite(writer, scalars, step)
     writer.flush()
+
+
+def _write_finite(writer, scalars, step):
+    """Write the finite scalars; warn once about the others."""
+    bad = {tag: float(value) for tag, value in scalars.items() if not np.isfinite(value)}
+    for tag, value in scalars.items():
+        if tag not in bad:
+            writer.scalar(tag, value, step=step)
+    if bad:
+        shown = ", ".join(f"{tag}={value}" for tag, value in list(bad.items())[:5])
+        warnings.warn(
+            f"keras-featviz: {len(bad)} scalars at step {step} are not finite and are not written "
+            f"({shown}{', ...' if len(bad) > 5 else ''}): the classifier's output on these images "
+            "overflowed or is NaN.",
+            RuntimeWarning,
+            stacklevel=3,
+        )

@@ -27,6 +27,31 @@ def positive_int(value, name):
     return int(value)
 
 
+# Seeds every backend takes, with room for the offsets the generators add
+# to seed each layer apart (JAX keys and NumPy both take 0 to 2**32 - 1).
+MAX_SEED = 2**31 - 1
+
+
+def random_seed(value, name="seed"):
+    """`value` as a Python int seed, or `None` (random).
+
+    Takes Python and NumPy integers and 0-d integer arrays.
+
+    Raises:
+        ValueError: for anything else, `True`/`False`, or an integer
+            outside `[0, 2**31 - 1]`.
+    """
+    if value is None:
+        return None
+    if hasattr(value, "ndim") and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
+        raise ValueError(
+            f"`{name}` must be None or an integer from 0 to {MAX_SEED}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
 def number(value, name, minimum=None, inclusive=True, optional=False, maximum=None):
     """`value` as a finite float, at least (or above) `minimum`, at most `maximum`.
 
@@ -113,3 +138,25 @@ def writable_directory(directory, name="log_dir"):
             f"Cannot write files in {directory!r} ({error.strerror or error}). Received: {name}={directory!r}"
         ) from error
     return directory
+
+
+def writable_file(path, name, extension=None):
+    """Check, before any long work, that a file can be written at `path`.
+
+    Creates the parent folder if needed; an existing file there is
+    allowed (it will be replaced), an existing folder is not.
+
+    Returns:
+        The path as a string.
+
+    Raises:
+        ValueError: if `path` lacks `extension`, names a folder, or its
+            folder cannot be created or written to.
+    """
+    path = directory_path(path, name)
+    if extension is not None and not path.endswith(extension):
+        raise ValueError(f"`{name}` must name a {extension} file. Received: {name}={path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"`{name}` must name a file, not a folder. Received: {name}={path!r}")
+    writable_directory(os.path.dirname(path) or ".", name)
+    return path

@@ -9,6 +9,7 @@ chunk size (`loop`), and the kept `WarmStates` of warm-started targets.
 each chunk and gathers a `Visualization`.
 """
 
+import difflib
 import os
 from collections.abc import Callable, Sequence
 
@@ -24,7 +25,7 @@ from keras_featviz.objectives import Objective, as_objective
 from keras_featviz.optimizers import check_optimizer, make_optimizer
 from keras_featviz.results import Visualization
 from keras_featviz.surgery import ClassifierProbe
-from keras_featviz.validation import number, one_of, positive_int
+from keras_featviz.validation import number, one_of, positive_int, random_seed
 
 # What `visualize` takes for one target: a class index or an objective.
 Target = int | Objective
@@ -223,7 +224,7 @@ class FeatureVisualizer:
             class_names = imagenet.names_for(self.probe.num_classes)
         self.class_names = list(class_names) if class_names is not None else None
         self.paper_loss = bool(paper_loss)
-        self.seed = seed
+        self.seed = seed = random_seed(seed)
         self._preprocess = preprocessing.get(preprocess, self.image_shape[-1])
         self._large = large = min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
         if transforms == "auto":
@@ -434,15 +435,27 @@ class FeatureVisualizer:
         trainer = self._trainer(probe, plan, self._targets_per_step(probe, len(objectives)))
         return objectives, plan, trainer
 
-    @staticmethod
-    def _objectives(targets):
-        if isinstance(targets, (list, tuple, range, np.ndarray)):
+    def _objectives(self, targets):
+        if isinstance(targets, (list, tuple, range)) or (isinstance(targets, np.ndarray) and targets.ndim):
             targets = list(targets)
         else:
             targets = [targets]
         if not targets:
             raise ValueError("`targets` must name at least one target. Received: targets=[]")
-        return [as_objective(t) for t in targets]
+        return [as_objective(self._class_index(t) if isinstance(t, str) else t) for t in targets]
+
+    def _class_index(self, name):
+        """The index of the class called `name` in `class_names`."""
+        if self.class_names is None:
+            raise ValueError(
+                "A class name is a target only when the visualizer has `class_names` "
+                f"(pass them, or give the class index). Received: target={name!r}"
+            )
+        if name not in self.class_names:
+            close = difflib.get_close_matches(name, [str(c) for c in self.class_names], n=3)
+            hint = f" Close names: {close}." if close else ""
+            raise ValueError(f"No class is named {name!r} in `class_names`.{hint} Received: target={name!r}")
+        return self.class_names.index(name)
 
     def forget(self) -> None:
         """Drop the generator states kept for `visualize(warm_start=True)`."""

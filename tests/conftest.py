@@ -99,6 +99,13 @@ def image_steps(accumulator, tag):
     return sorted(event.step for event in accumulator.Tensors(tag))
 
 
+def tensor_value(event):
+    """The value of a TensorBoard scalar event."""
+    from tensorboard.util import tensor_util
+
+    return tensor_util.make_ndarray(event.tensor_proto)
+
+
 def decoded(event):
     """The first image of a TensorBoard image summary (width, height, png...)."""
     blobs = event.tensor_proto.string_val

@@ -21,7 +21,7 @@ from keras_featviz.callbacks import (
     FeatureVisualizationCallback,
 )
 
-from conftest import SIZE, decoded, image_steps, read_run, tiny_classifier
+from conftest import SIZE, decoded, image_steps, read_run, tensor_value, tiny_classifier
 
 NAMES = ["red", "green", "blue"]
 FAST = {"steps": 15, "width": 0.25}
@@ -50,10 +50,10 @@ def test_logs_images_grid_and_scalars_every_epoch(patches, tmp_path):
 
     run = read_run(tmp_path / "featviz")
     tags = set(run.Tags()["tensors"])
-    expected = set(NAMES) | {"grid", "success_rate"}
+    expected = set(NAMES) | {"grid", "success_rate", "steps"}
     expected |= {f"activation/{n}" for n in NAMES} | {f"probability/{n}" for n in NAMES}
     assert tags == expected
-    for tag in NAMES + ["grid", "activation/red", "probability/blue", "success_rate"]:
+    for tag in NAMES + ["grid", "activation/red", "probability/blue", "success_rate", "steps"]:
         assert image_steps(run, tag) == [0, 1], tag
     assert decoded(run.Tensors("red")[0]).size == (SIZE, SIZE)
     grid = decoded(run.Tensors("grid")[-1])
@@ -357,9 +357,21 @@ def test_steps_are_cut_to_the_overhead_budget(patches, tmp_path):
     images, labels = patches
     tight = FeatureVisualizationCallback(log_dir=tmp_path / "tight", steps=8, max_overhead=1e-6, width=0.25)
     free = FeatureVisualizationCallback(log_dir=tmp_path / "free", steps=8, max_overhead=None, width=0.25)
-    compiled().fit(images, labels, epochs=3, batch_size=64, verbose=0, callbacks=[tight, free])
+    with pytest.warns(RuntimeWarning) as caught:
+        compiled().fit(images, labels, epochs=3, batch_size=64, verbose=0, callbacks=[tight, free])
     # The first visualization runs `steps` and is timed; then a budget of
     # almost nothing leaves the one step every visualization keeps.
     assert tight.steps_run == {0: 8, 1: 1, 2: 1}
     assert free.steps_run == {0: 8, 1: 8, 2: 8}
-    assert image_steps(read_run(tmp_path / "tight" / "featviz"), "class_0") == [0, 1, 2]
+    run = read_run(tmp_path / "tight" / "featviz")
+    assert image_steps(run, "class_0") == [0, 1, 2]
+    # Said once, with the numbers and the way out; logged every epoch.
+    cut = [str(w.message) for w in caught if "max_overhead" in str(w.message)]
+    assert cut == [
+        "FeatureVisualizationCallback: epoch 2 ran 1 of the 8 steps asked for each of 3 targets, to "
+        "keep the visualization within max_overhead=1e-06 of the training time; its images may "
+        "change little from epoch to epoch. Pass max_overhead=None to run every step, a larger "
+        "max_overhead, or fewer targets. (Warned once; the `steps` scalar logs the steps of every epoch.)"
+    ]
+    steps = [(e.step, float(tensor_value(e))) for e in run.Tensors("steps")]
+    assert sorted(steps) == [(0, 8.0), (1, 1.0), (2, 1.0)]

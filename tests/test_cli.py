@@ -1,6 +1,7 @@
 """The command line: the demo runs end to end at a small size; bad input is one line."""
 
 import os
+import time
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
     assert code == 0
     for mode in ("scratch", "pretrained"):
         assert os.path.exists(os.path.join(out, mode, "grid.png"))
-        assert len(os.listdir(os.path.join(out, mode))) == 4
+        assert len([n for n in os.listdir(os.path.join(out, mode)) if n.endswith(".png")]) == 4
     assert "planted cue" in capsys.readouterr().out
 
 
@@ -76,7 +77,7 @@ def test_visualize_classes_and_channels_of_a_saved_model(saved_classifier, tmp_p
         ]
     )
     assert code == 0
-    assert sorted(os.listdir(out)) == [
+    assert sorted(n for n in os.listdir(out) if n.endswith(".png")) == [
         "000_class_0.png",
         "001_class_1.png",
         "002_conv-channel_2.png",
@@ -94,8 +95,10 @@ def test_train_dae_then_visualize_in_pretrained_mode(saved_classifier, patches, 
 
     folder = tmp_path / "images"
     folder.mkdir()
+    # The user's photos come in any sizes: train-dae crops them.
     for i, image in enumerate(patches[0][:64]):
-        Image.fromarray(image).save(folder / f"{i}.png")
+        size = (16 + i % 5 * 9, 16 + i % 3 * 20)
+        Image.fromarray(image).resize(size).save(folder / f"{i}.png")
     decoder = tmp_path / "models" / "dae.keras"
     assert (
         cli.main(
@@ -133,7 +136,39 @@ def test_train_dae_then_visualize_in_pretrained_mode(saved_classifier, patches, 
         )
         == 0
     )
-    assert len(os.listdir(out)) == 4
+    assert len([name for name in os.listdir(out) if name.endswith(".png")]) == 4
+    printed = capsys.readouterr().out
+    assert "random 16x16 crops and mirror images of 64 images" in printed
+    # Read at most twice the crop side on the shorter side (memory bound).
+    assert "(shorter sides 16-32 px)" in printed
+
+
+def test_unwritable_outputs_are_refused_before_any_work(saved_classifier, tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.new("RGB", (20, 20)).save(folder / "a.png")
+    taken = tmp_path / "taken"
+    taken.write_text("a file the user owns")
+    cases = [
+        (
+            ["train-dae", str(folder), "--out", str(tmp_path / "dae.h5")],
+            f"error: `--out` must name a .keras file. Received: --out='{tmp_path / 'dae.h5'}'",
+        ),
+        (
+            ["train-dae", str(folder), "--out", str(taken / "dae.keras")],
+            f"error: Cannot write files in '{taken}'",
+        ),
+        (["visualize", saved_classifier, "--out", str(taken)], f"error: Cannot write files in '{taken}'"),
+        (["visualize", saved_classifier, "--logdir", str(taken)], f"error: Cannot write files in '{taken}'"),
+    ]
+    for argv, message in cases:
+        started = time.perf_counter()
+        assert cli.main(argv) == 2
+        assert time.perf_counter() - started < 5, argv
+        assert message in capsys.readouterr().err, argv
+    assert taken.read_text() == "a file the user owns"
 
 
 @pytest.mark.parametrize(

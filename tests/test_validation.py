@@ -38,8 +38,15 @@ def visualizer(model):
         ),
         (
             "cat",
+            ValueError,
+            "A class name is a target only when the visualizer has `class_names` (pass them, or give "
+            "the class index). Received: target='cat'",
+        ),
+        (
+            2.0,
             TypeError,
-            "A target must be a class index (int) or a keras_featviz objective. Received: target='cat'",
+            "A target must be a class index (int), a class name (str) or a keras_featviz objective. "
+            "Received: target=2.0",
         ),
         (-1, ValueError, "A class index must be an integer >= 0. Received: class=-1"),
     ],
@@ -47,6 +54,31 @@ def visualizer(model):
 def test_bad_targets(visualizer, target, error, message):
     with pytest.raises(error, match=re.escape(message)):
         visualizer.visualize([0, target], steps=1000, verbose=0)
+
+
+def test_class_names_numpy_ints_and_0d_arrays_are_targets(model):
+    visualizer = keras_featviz.FeatureVisualizer(
+        model, width=0.25, class_names=["red", "green", "blue"], seed=np.int64(3)
+    )
+    objectives_ = visualizer.prepare(["blue", np.int64(1), np.array(0)])
+    assert [o.target_class for o in objectives_] == [2, 1, 0]
+    assert visualizer.prepare(np.array(2))[0].target_class == 2
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "No class is named 'bleu' in `class_names`. Close names: ['blue']. Received: target='bleu'"
+        ),
+    ):
+        visualizer.prepare(["bleu"])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**31, 1.5, True, "7"])
+def test_seeds_outside_every_backends_range_are_refused(model, seed):
+    message = f"`seed` must be None or an integer from 0 to 2147483647. Received: seed={seed!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_featviz.FeatureVisualizer(model, seed=seed)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_featviz.callbacks.FeatureVisualizationCallback(log_dir="logs", seed=seed)
 
 
 def test_unknown_layer_lists_close_names(visualizer):
@@ -118,6 +150,14 @@ def test_bad_constructor_arguments(model, tmp_path):
         ({"width": 0}, "`width` must be a finite number > 0. Received: width=0"),
         ({"noise": float("nan")}, "`noise` must be a finite number >= 0 or None. Received: noise=nan"),
         ({"batch_size": True}, "`batch_size` must be an integer >= 1. Received: batch_size=True"),
+        (
+            {"optimizer": keras.optimizers.Adam(learning_rate=0.0)},
+            "`learning_rate` must be a finite number > 0. Received: learning_rate=0.0",
+        ),
+        (
+            {"optimizer": keras.optimizers.SGD(learning_rate=float("nan"))},
+            "`learning_rate` must be a finite number > 0. Received: learning_rate=nan",
+        ),
         (
             {"memory_budget": float("inf")},
             "`memory_budget` must be a finite number > 0. Received: memory_budget=inf",

@@ -22,8 +22,12 @@ from keras_featviz import defaults
 from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
 from keras_featviz.tensorboard import EventWriter, log_visualization, unique_tags
-from keras_featviz.validation import directory_path, number, positive_int, writable_directory
+from keras_featviz.validation import directory_path, number, positive_int, random_seed, writable_directory
 from keras_featviz.visualizer import FeatureVisualizer
+
+STEPS_DESCRIPTION = (
+    "Optimisation steps each target ran this epoch: `steps`, or fewer where `max_overhead` cut them."
+)
 
 
 @contextlib.contextmanager
@@ -186,7 +190,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
         self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.image_dir = directory_path(image_dir, "image_dir", optional=True)
-        self.seed = seed
+        self.seed = random_seed(seed)
         self.verbose = verbose
         self.visualizer_kwargs = visualizer_kwargs
         self.visualizer = None
@@ -212,6 +216,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.skipped_epochs = []
         self.seconds = {}
         self.steps_run = {}
+        self._warned_cut = False
         self.last_result = None
         self._training_seconds = 0.0
         self._epoch_began = None
@@ -291,6 +296,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             return
         self.seconds[epoch] = time.perf_counter() - started
         self.steps_run[epoch] = steps
+        self.writer.scalar("steps", steps, step=epoch, description=STEPS_DESCRIPTION)
+        if steps < self.steps:
+            self._warn_cut(epoch, steps)
         step_s = self.visualizer.last_step_seconds
         # The first visualization also traces and compiles: its time
         # besides the steps says nothing of the next ones.
@@ -305,6 +313,20 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
                 f"FeatureVisualizationCallback: epoch {epoch + 1}: "
                 f"{len(result)} targets, {steps} steps, in {self.seconds[epoch]:.1f} s{ranked}"
             )
+
+    def _warn_cut(self, epoch, steps):
+        if self._warned_cut:
+            return
+        self._warned_cut = True
+        warnings.warn(
+            f"FeatureVisualizationCallback: epoch {epoch + 1} ran {steps} of the {self.steps} steps "
+            f"asked for each of {len(self.objectives)} targets, to keep the visualization within "
+            f"max_overhead={self.max_overhead:g} of the training time; its images may change little "
+            "from epoch to epoch. Pass max_overhead=None to run every step, a larger max_overhead, "
+            "or fewer targets. (Warned once; the `steps` scalar logs the steps of every epoch.)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def _write(self, result, epoch):
         log_visualization(self.writer, result, epoch, self.tags)
