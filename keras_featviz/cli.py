@@ -185,7 +185,7 @@ def visualize(args):
     import keras_featviz
     from keras_featviz import preprocessing
     from keras_featviz.generator_source import check_mode
-    from keras_featviz.tensorboard import EventWriter, log_visualization
+    from keras_featviz.tensorboard import EventWriter, import_tensorflow, log_visualization
 
     try:
         check_mode(args.mode, args.decoder)
@@ -196,7 +196,8 @@ def visualize(args):
             validation.writable_directory(args.out, "--out")
         if args.logdir is not None:
             validation.writable_directory(args.logdir, "--logdir")
-    except (ValueError, FileNotFoundError) as error:
+            import_tensorflow(quiet=True)  # its summary writer, on any backend
+    except (ValueError, FileNotFoundError, ImportError) as error:
         raise CommandError(str(error)) from None
     model, preprocess = load_classifier(args.model, args.weights)
     preprocess = args.preprocess or preprocess
@@ -544,28 +545,20 @@ def build_parser():
 
 
 def _quiet_backend():
-    """Import TensorFlow, when it is the backend, with its C++ log lines silenced.
+    """Load TensorFlow, when it is the backend, without its C++ log lines.
 
     TensorFlow writes CUDA and absl lines (`cuInit`, `absl::InitializeLog`)
     to the process's stderr while it loads, whatever Python's logging says;
-    a command's stderr should hold its own messages only. An error raised by
-    the import itself is still raised, after stderr is restored.
+    a command's stderr should hold its own messages only.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            try:
-                import tensorflow  # noqa: F401
-            except ImportError:
-                pass  # Keras names the missing backend itself, on a restored stderr
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        from keras_featviz.tensorboard import import_tensorflow
+
+        try:
+            import_tensorflow(quiet=True)
+        except ImportError:
+            pass  # Keras names the missing backend itself when it loads
 
 
 def main(argv=None):

@@ -240,7 +240,7 @@ class CoupledModel(keras.Model):
     def activations(self, y, y_pred):
         """Each target's objective value: class outputs through ReLU."""
         raw = y_pred["readouts"]
-        return ops.sum(y["weights"] * self._rectified(raw), axis=1)
+        return ops.sum(ops.convert_to_tensor(y["weights"]) * self._rectified(raw), axis=1)
 
     def _rectified(self, raw):
         """Class outputs through ReLU (Eq. 2), the other readouts as they are."""
@@ -267,7 +267,8 @@ class CoupledModel(keras.Model):
         return ops.where(inactive, log_probs, raw)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        weights = y["weights"]
+        # `train_on_batch` hands PyTorch's step the NumPy targets as they are.
+        weights, others = ops.convert_to_tensor(y["weights"]), ops.convert_to_tensor(y["others"])
         raw = y_pred["readouts"]
         rectified = self._rectified(raw)
         if self.paper_loss:
@@ -275,14 +276,13 @@ class CoupledModel(keras.Model):
         else:
             read = ops.where(weights > 0, self._gradient_path(raw, y_pred["logits"]), rectified)
         gain = ops.sum(weights * read, axis=1)
-        others = ops.sum(y["others"] * ops.relu(y_pred["logits"]), axis=1)
-        loss = ops.sum(-gain + self.penalty * others)
+        loss = ops.sum(-gain + self.penalty * ops.sum(others * ops.relu(y_pred["logits"]), axis=1))
         if self.losses:
             loss = loss + ops.sum(ops.stack(self.losses))
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        real = ops.cast(ops.any(y["weights"] != 0, axis=1), "float32")
+        real = ops.cast(ops.any(ops.convert_to_tensor(y["weights"]) != 0, axis=1), "float32")
         values = self.activations(y, y_pred)
         self.activation_tracker.update_state(ops.sum(values * real) / ops.maximum(ops.sum(real), 1.0))
         return self.get_metrics_result()

@@ -7,10 +7,56 @@ writer that never writes never creates a file. Everything it is given is
 NumPy already.
 """
 
+import contextlib
 import os
+import sys
 import warnings
 
 import numpy as np
+
+MISSING_TENSORFLOW = (
+    "Writing TensorBoard files needs TensorFlow's summary writer, on every Keras backend "
+    "(JAX and PyTorch included): pip install tensorflow-cpu, or keras-featviz[tensorflow]. "
+    "The images are also in the result (`Visualization.save`, `image_dir=`)."
+)
+
+
+def import_tensorflow(quiet=False):
+    """TensorFlow, imported, with a clear error when it is not installed.
+
+    Args:
+        quiet: Bool: hide the lines TensorFlow's C++ side writes to the
+            process's stderr while it loads (CUDA probes, absl); for the
+            command line, whose stderr should hold its own messages only.
+            Defaults to `False`.
+
+    Raises:
+        ImportError: naming what to install, when TensorFlow is missing.
+    """
+    if "tensorflow" not in sys.modules and quiet:
+        with _stderr_silenced():
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:
+                pass  # raised again below, with stderr back
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise ImportError(MISSING_TENSORFLOW) from error
+    return tf
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class EventWriter:
@@ -36,15 +82,12 @@ class EventWriter:
 
     def _summary_writer(self):
         if self._writer is None:
-            import tensorflow as tf
-
-            self._writer = tf.summary.create_file_writer(self.log_dir)
+            self._writer = import_tensorflow().summary.create_file_writer(self.log_dir)
         return self._writer
 
     def images(self, tag, images, step, description=None):
         """Write uint8 images `(N, H, W, C)` (C = 1, 3 or 4) under `tag`."""
-        import tensorflow as tf
-
+        tf = import_tensorflow()
         images = np.asarray(images)
         if images.ndim == 3:
             images = images[None]
@@ -59,8 +102,7 @@ class EventWriter:
 
     def scalar(self, tag, value, step, description=None):
         """Write one float under `tag`."""
-        import tensorflow as tf
-
+        tf = import_tensorflow()
         with self._summary_writer().as_default():
             tf.summary.scalar(tag, float(value), step=int(step), description=description)
 

@@ -244,3 +244,20 @@ def test_layers_lists_targetable_layers(saved_classifier, capsys):
     assert out.splitlines()[0].split() == ["layer", "output", "channels", "activation"]
     conv = next(line for line in out.splitlines() if line.startswith("conv "))
     assert conv.split() == ["conv", "14x14x8", "8", "relu"]
+
+
+def test_a_logged_run_prints_only_its_own_lines(saved_classifier, tmp_path):
+    """As in a CI log: no TensorFlow C++ lines on stderr, no progress-bar codes."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    argv = ["visualize", saved_classifier, "--steps", "2", "--out", str(tmp_path / "out")]
+    argv += ["--logdir", str(tmp_path / "logs")]
+    run = subprocess.run(
+        [sys.executable, "-m", "keras_featviz.cli", *argv], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert "\x1b[" not in run.stdout and "\r" not in run.stdout
+    assert "Under each image: p = the classifier's probability of the target class" in run.stdout

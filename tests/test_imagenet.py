@@ -20,4 +20,4 @@ def test_a_thousand_class_model_gets_imagenet_labels_and_file_names(tmp_path):
     result = keras_featviz.FeatureVisualizer(model, "pixels").visualize([281, 0], steps=1, verbose=0)
     assert result.labels == ["tabby", "tench"]
     result.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["000_tench.png", "281_tabby.png", "grid.png"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["000_tench.png", "281_tabby.png", "grid.png"]

@@ -33,3 +33,11 @@ def test_non_finite_scalars_are_named_in_a_warning_not_written(tmp_path):
     # An image whose probabilities are NaN was not "called" its class.
     assert result.success_rate == 0.5
     assert float(tensor_value(run.Tensors("success_rate")[0])) == 0.5
+
+
+def test_a_missing_tensorflow_is_named_when_the_first_file_is_written(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "tensorflow", None)  # as if not installed
+    writer = EventWriter(str(tmp_path))
+    with pytest.raises(ImportError, match="Writing TensorBoard files needs TensorFlow's summary writer"):
+        writer.scalar("loss", 1.0, step=0)
+    assert list(tmp_path.iterdir()) == []
