@@ -21,6 +21,7 @@ import keras
 
 from keras_featviz import patches
 from keras_featviz.layers import TargetConv2D
+from keras_featviz.surgery import is_graph_model
 
 BYTES_PER_VALUE = 4  # float32
 PATCH_COPIES = 2  # the patches and their gradient
@@ -34,8 +35,10 @@ def _size(shape):
 
 
 def _layer_values(layer):
-    if isinstance(layer, keras.Model):
+    if isinstance(layer, keras.Model) and is_graph_model(layer):
         return activation_values(layer)
+    # A subclassed model inside a functional one counts by its output
+    # alone: its inner layers have no symbolic outputs to count.
     values = 0
     for output in keras.tree.flatten(layer.output):
         values += _size(output.shape)

@@ -19,7 +19,8 @@ from keras_featviz.objectives import PRE_ACTIVATION
 _SQUASHING = ("softmax", "sigmoid", "log_softmax")
 
 
-def _is_graph_model(layer):
+def is_graph_model(layer):
+    """Whether `layer` is a Sequential or functional model (a graph of layers)."""
     return isinstance(layer, keras.Sequential) or (
         isinstance(layer, keras.Model) and hasattr(layer, "_run_through_graph")
     )
@@ -50,7 +51,7 @@ def all_layer_names(model):
     names = []
     for layer in model.layers:
         names.append(layer.name)
-        if _is_graph_model(layer):
+        if is_graph_model(layer):
             names.extend(all_layer_names(layer))
     return names
 
@@ -64,7 +65,7 @@ def target_layers(model):
     """
     rows = []
     for layer in model.layers:
-        if _is_graph_model(layer):
+        if is_graph_model(layer):
             rows.extend(target_layers(layer))
             continue
         outputs = keras.tree.flatten(layer.output) if hasattr(layer, "output") else []
@@ -110,6 +111,17 @@ def image_input_shape(model, input_shape=None):
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"The classifier must be a keras.Model. Received: classifier={model!r}")
+    if not is_graph_model(model):
+        raise ValueError(
+            f"The classifier is a subclassed keras.Model ({type(model).__name__}), whose layers "
+            "form no graph keras-featviz can copy (it works on a copy, so that nothing of yours "
+            "changes). Build it with the functional API (`keras.Model(inputs, outputs)`) or "
+            "`keras.Sequential`, or wrap it: `inputs = keras.Input((height, width, channels)); "
+            "keras.Model(inputs, model(inputs))`, with a `get_config` on "
+            f"{type(model).__name__} that returns its constructor arguments, and "
+            '`head="probabilities"` if its `call` ends in a softmax. '
+            f"Received: classifier={model.name!r} of class {type(model).__name__}"
+        )
     try:
         inputs = model.inputs
     except (AttributeError, ValueError):
@@ -176,9 +188,19 @@ def _fresh_copy(layer, config_changes=None):
             name=layer.name,
             dtype=config_changes.get("dtype", layer.dtype_policy),
         )
-    config = layer.get_config()
-    config.update(config_changes or {})
-    return layer.__class__.from_config(config)
+    try:
+        config = layer.get_config()
+        config.update(config_changes or {})
+        return layer.__class__.from_config(config)
+    except (TypeError, ValueError, NotImplementedError) as error:
+        raise ValueError(
+            f"The classifier's layer {layer.name!r} ({type(layer).__name__}) cannot be copied "
+            "from its config, and keras-featviz works on a copy so that nothing of yours "
+            f"changes. Give {type(layer).__name__} a `get_config` that returns its constructor "
+            "arguments (and a `from_config` if they are not plain values), or build the model "
+            f"from Keras layers. Received: layer={layer.name!r} ({type(error).__name__}: "
+            f"{str(error).splitlines()[0]})"
+        ) from error
 
 
 class _Tracer:
@@ -219,7 +241,7 @@ class _Tracer:
         return outputs
 
     def apply(self, layer, *args, **kwargs):
-        if _is_graph_model(layer):
+        if is_graph_model(layer):
             out = self.trace(layer, args[0] if len(args) == 1 else list(args))
         else:
             out = self.copy_of(layer)(*args, **kwargs)

@@ -180,6 +180,52 @@ def test_classifier_that_is_not_an_image_classifier():
         keras_featviz.FeatureVisualizer(dense)
 
 
+class _Subclassed(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(4, 3)
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.probs = keras.layers.Dense(3, activation="softmax")
+
+    def call(self, x):
+        return self.probs(self.pool(self.conv(x)))
+
+
+def test_subclassed_models_are_told_how_to_wrap_and_wrapped_ones_work():
+    net = _Subclassed(name="net")
+    net(np.zeros((1, SIZE, SIZE, 3), "float32"))
+    with pytest.raises(
+        ValueError, match=re.escape("The classifier is a subclassed keras.Model (_Subclassed)")
+    ) as caught:
+        keras_featviz.FeatureVisualizer(net)
+    assert "keras.Model(inputs, model(inputs))" in str(caught.value)
+    assert str(caught.value).endswith("Received: classifier='net' of class _Subclassed")
+    inputs = keras.Input((SIZE, SIZE, 3))
+    wrapped = keras.Model(inputs, net(inputs))
+    visualizer = keras_featviz.FeatureVisualizer(wrapped, width=0.25, head="probabilities")
+    x = np.random.default_rng(0).random((2, SIZE, SIZE, 3)).astype("float32")
+    logits = visualizer.probe.model.predict(x, verbose=0)["logits"]
+    np.testing.assert_allclose(logits, np.log(wrapped.predict(x, verbose=0)), atol=1e-5)
+
+
+def test_a_layer_without_a_config_is_named():
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.GlobalAveragePooling2D()(Scale(2.0)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(3)(x))
+    with pytest.raises(
+        ValueError, match=re.escape("The classifier's layer 'scale' (Scale) cannot be copied from its config")
+    ):
+        keras_featviz.FeatureVisualizer(model)
+
+
 def test_generator_output_must_fit_classifier(model):
     inputs = keras.Input((8,))
     wrong = keras.Model(inputs, keras.layers.Reshape((2, 2, 2))(inputs))
