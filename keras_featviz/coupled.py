@@ -248,7 +248,7 @@ class CoupledModel(keras.Model):
         is_class = ops.convert_to_tensor(self._is_class)
         return is_class * ops.relu(raw) + (1.0 - is_class) * raw
 
-    def _gradient_path(self, raw, logits):
+    def _gradient_path(self, raw, logits, weights):
         """What a maximised term reads: the activation, or a path to it.
 
         An active class (logit > 0) reads its logit, i.e. ReLU(logit) as in
@@ -256,6 +256,12 @@ class CoupledModel(keras.Model):
         is no cure, since darkening the image lowers every logit's magnitude
         and ends in dead classifier units. It reads its log-softmax instead,
         which only rises when the class gains on the others.
+
+        A compound target (two or more classes maximised) reads the
+        log-softmax of all its classes: on logits, whichever class leads
+        runs away with the image (1.00 and 0.00 on the shapes classifier);
+        the sum of log-probabilities is highest when they share it as the
+        weights say (`examples/compound_classes.py`).
         """
         if self.multilabel:  # independent labels: each its own probability
             log_probs = ops.log_sigmoid(logits)
@@ -263,8 +269,12 @@ class CoupledModel(keras.Model):
             log_probs = ops.log_softmax(logits, axis=-1)
         padding = ops.zeros_like(raw[:, self.plan.num_classes :])
         log_probs = ops.concatenate([log_probs, padding], axis=1)
-        inactive = ops.logical_and(raw <= 0, ops.convert_to_tensor(self._is_class) > 0)
-        return ops.where(inactive, log_probs, raw)
+        is_class = ops.convert_to_tensor(self._is_class) > 0
+        maximised = ops.sum(
+            ops.cast(ops.logical_and(weights > 0, is_class), "float32"), axis=1, keepdims=True
+        )
+        reads_log_probs = ops.logical_and(is_class, ops.logical_or(raw <= 0, maximised > 1))
+        return ops.where(reads_log_probs, log_probs, raw)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # `train_on_batch` hands PyTorch's step the NumPy targets as they are.
@@ -274,7 +284,7 @@ class CoupledModel(keras.Model):
         if self.paper_loss:
             read = rectified
         else:
-            read = ops.where(weights > 0, self._gradient_path(raw, y_pred["logits"]), rectified)
+            read = ops.where(weights > 0, self._gradient_path(raw, y_pred["logits"], weights), rectified)
         gain = ops.sum(weights * read, axis=1)
         loss = ops.sum(-gain + self.penalty * ops.sum(others * ops.relu(y_pred["logits"]), axis=1))
         if self.losses:
