@@ -20,6 +20,7 @@ Example:
 'block1_conv2/channel_5'
 """
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 
@@ -47,10 +48,16 @@ class Objective:
         name: String, the readable name (and TensorBoard tag).
 
     Raises:
-        ValueError: if `terms` is empty.
+        ValueError: if `terms` is empty or a weight is not a finite number.
     """
 
     def __init__(self, terms, name):
+        for (kind, layer, index), weight in terms.items():
+            if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not math.isfinite(weight):
+                where = f"{kind} {index}" if layer is None else f"{kind} {index} of {layer!r}"
+                raise ValueError(
+                    f"An objective's weights must be finite numbers. Received: weight={weight!r} for {where}"
+                )
         terms = {key: float(w) for key, w in terms.items() if w != 0}
         if not terms:
             raise ValueError(

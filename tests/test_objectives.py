@@ -1,5 +1,7 @@
 """Objectives compose and name themselves (the names are TensorBoard tags)."""
 
+import re
+
 import pytest
 
 from keras_featviz import objectives
@@ -20,3 +22,18 @@ def test_names_and_composition():
 def test_cancelling_terms_leave_nothing():
     with pytest.raises(ValueError, match="at least one term"):
         objectives.class_(1) - objectives.class_(1)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: objectives.group("conv", {1: float("nan")}), "weight=nan for channel 1 of 'conv'"),
+        (lambda: float("inf") * objectives.class_(1), "weight=inf for class 1"),
+        (lambda: objectives.classes({2: True}), "weight=True for class 2"),
+    ],
+)
+def test_weights_must_be_finite_numbers(make, message):
+    with pytest.raises(
+        ValueError, match=re.escape(f"An objective's weights must be finite numbers. Received: {message}")
+    ):
+        make()
