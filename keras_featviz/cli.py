@@ -193,9 +193,9 @@ def visualize(args):
             preprocessing.get(args.preprocess)
         # Output folders are checked before the long run, not after it.
         if args.out:
-            validation.writable_directory(args.out, "--out")
+            validation.writable_directory(args.out, "--out", create=False)
         if args.logdir is not None:
-            validation.writable_directory(args.logdir, "--logdir")
+            validation.writable_directory(args.logdir, "--logdir", create=False)
             import_tensorflow(quiet=True)  # its summary writer, on any backend
     except (ValueError, FileNotFoundError, ImportError) as error:
         raise CommandError(str(error)) from None

@@ -116,8 +116,18 @@ def directory_path(value, name, optional=False):
     return os.fspath(value)
 
 
-def writable_directory(directory, name="log_dir"):
-    """Create `directory` if needed and check that files can be made in it.
+def writable_directory(directory, name="log_dir", create=True):
+    """Check that files can be made in `directory`, creating it if asked.
+
+    Args:
+        directory: The folder path.
+        name: String, the argument's name in the message. Defaults to
+            `"log_dir"`.
+        create: Bool: create the folder now and write a probe file in it
+            (`True`), or only check that it, or the nearest folder above it
+            that exists, is a writable folder, leaving nothing behind
+            (`False`, for a check long before the first file is written).
+            Defaults to `True`.
 
     Returns:
         The directory as a string.
@@ -127,6 +137,9 @@ def writable_directory(directory, name="log_dir"):
             file of that name, say).
     """
     directory = os.fspath(directory)
+    if not create:
+        _check_reachable(directory, name)
+        return directory
     try:
         os.makedirs(directory, exist_ok=True)
         probe = os.path.join(directory, WRITE_CHECK_FILE)
@@ -140,11 +153,26 @@ def writable_directory(directory, name="log_dir"):
     return directory
 
 
+def _check_reachable(directory, name):
+    """The check of `writable_directory(create=False)`."""
+    existing = os.path.abspath(directory)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        reason = "File exists" if existing == os.path.abspath(directory) else f"{existing!r} is a file"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        reason = "Permission denied"
+    else:
+        return
+    raise ValueError(f"Cannot write files in {directory!r} ({reason}). Received: {name}={directory!r}")
+
+
 def writable_file(path, name, extension=None):
     """Check, before any long work, that a file can be written at `path`.
 
-    Creates the parent folder if needed; an existing file there is
-    allowed (it will be replaced), an existing folder is not.
+    Creates nothing: its folder, or the nearest one above that exists, must
+    be a writable folder. An existing file at `path` is allowed (it will be
+    replaced), an existing folder is not.
 
     Returns:
         The path as a string.
@@ -158,5 +186,5 @@ def writable_file(path, name, extension=None):
         raise ValueError(f"`{name}` must name a {extension} file. Received: {name}={path!r}")
     if os.path.isdir(path):
         raise ValueError(f"`{name}` must name a file, not a folder. Received: {name}={path!r}")
-    writable_directory(os.path.dirname(path) or ".", name)
+    writable_directory(os.path.dirname(path) or ".", name, create=False)
     return path

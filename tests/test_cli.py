@@ -143,8 +143,10 @@ def test_train_dae_then_visualize_in_pretrained_mode(saved_classifier, patches, 
     assert "(shorter sides 16-32 px)" in printed
 
 
-def test_unwritable_outputs_are_refused_before_any_work(saved_classifier, tmp_path, capsys):
+def test_unwritable_outputs_are_refused_before_any_work(saved_classifier, tmp_path, capsys, monkeypatch):
     from PIL import Image
+
+    monkeypatch.chdir(tmp_path)  # where the default --out would go
 
     folder = tmp_path / "images"
     folder.mkdir()
@@ -169,6 +171,8 @@ def test_unwritable_outputs_are_refused_before_any_work(saved_classifier, tmp_pa
         assert time.perf_counter() - started < 5, argv
         assert message in capsys.readouterr().err, argv
     assert taken.read_text() == "a file the user owns"
+    # A refused run leaves nothing behind, not even the default --out folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "taken", "tiny.keras"]
 
 
 @pytest.mark.parametrize(
