@@ -268,10 +268,10 @@ class DenoisingAutoencoder(keras.Model):
         split = number(validation_split, "validation_split", minimum=0, maximum=1)
         if split == 1:
             raise ValueError(f"`validation_split` must be < 1. Received: validation_split={validation_split}")
+        images = self._readable(images)
         if not self.compiled:
             self.compile(optimizer=keras.optimizers.Adam(1e-3))
         fit = dict(epochs=epochs, verbose=verbose, **kwargs)
-        images = self._readable(images)
         if not isinstance(images, list):
             return self.fit(images, batch_size=batch_size, validation_split=split, **fit)
         order = np.random.default_rng(self.seed).permutation(len(images))
