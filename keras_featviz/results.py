@@ -45,10 +45,13 @@ def enlarged(picture, side=MIN_SIDE):
 def write_atomically(path, write):
     """Call `write(temporary_path)`, then rename the file to `path`.
 
+    Creates the folder of `path` if needed.
+
     A reader, or a run interrupted half-way, then sees the old file or
     the whole new one, never a truncated one.
     """
     directory, name = os.path.split(os.fspath(path))
+    os.makedirs(directory or ".", exist_ok=True)
     stem, extension = os.path.splitext(name)
     # The extension stays last: Keras' `save` reads the format from it.
     temporary = os.path.join(directory, f".{stem}.partial-{os.getpid()}{extension}")
