@@ -327,9 +327,8 @@ def _progress():
     return 1 if sys.stdout.isatty() else 2
 
 
-def _seed(text):
-    """An argparse type: a seed every backend takes (`validation.random_seed`)."""
-    return _argument(lambda t: validation.random_seed(_parsed(t, int, "--seed"), "--seed"))(text)
+# An argparse type: a seed every backend takes (`validation.random_seed`).
+_seed = _argument(lambda text: validation.random_seed(_parsed(text, int, "--seed"), "--seed"))
 
 
 def _positive(name):

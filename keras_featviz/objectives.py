@@ -24,6 +24,8 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 
+from keras_featviz.validation import plain_scalar
+
 # The suffix of a layer tapped before its activation (see `channel`).
 PRE_ACTIVATION = "/pre_activation"
 
@@ -263,8 +265,7 @@ def as_objective(target: int | Objective) -> Objective:
     """
     if isinstance(target, Objective):
         return target
-    if getattr(target, "ndim", None) == 0 and hasattr(target, "item"):
-        target = target.item()
+    target = plain_scalar(target)
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
         return class_(target)
     raise TypeError(

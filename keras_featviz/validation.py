@@ -32,6 +32,13 @@ def positive_int(value, name):
 MAX_SEED = 2**31 - 1
 
 
+def plain_scalar(value):
+    """A 0-d array or NumPy scalar as the Python number it holds; anything else as is."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def random_seed(value, name="seed"):
     """`value` as a Python int seed, or `None` (random).
 
@@ -43,8 +50,7 @@ def random_seed(value, name="seed"):
     """
     if value is None:
         return None
-    if hasattr(value, "ndim") and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
-        value = value.item()
+    value = plain_scalar(value)
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
         raise ValueError(
             f"`{name}` must be None or an integer from 0 to {MAX_SEED}. Received: {name}={value!r}"
