@@ -20,6 +20,7 @@ Example:
 'block1_conv2/channel_5'
 """
 
+import difflib
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -272,3 +273,44 @@ def as_objective(target: int | Objective) -> Objective:
         "A target must be a class index (int), a class name (str) or a keras_featviz objective. "
         f"Received: target={target!r}"
     )
+
+
+def class_index(name, class_names):
+    """The index of the class called `name` in `class_names`.
+
+    Raises:
+        ValueError: without `class_names`, or for a name not in them (close
+            names are listed).
+    """
+    if class_names is None:
+        raise ValueError(
+            "A class name is a target only when `class_names` are given "
+            f"(pass them, or give the class index). Received: target={name!r}"
+        )
+    names = [str(c) for c in class_names]
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f" Close names: {close}." if close else ""
+        raise ValueError(f"No class is named {name!r} in `class_names`.{hint} Received: target={name!r}")
+    return names.index(name)
+
+
+def from_target(target, class_names=None):
+    """An `Objective` from a class index, a class name (in `class_names`) or an objective.
+
+    Raises:
+        TypeError: for anything else.
+        ValueError: for an unknown class name.
+    """
+    if isinstance(target, str):
+        target = class_index(target, class_names)
+    return as_objective(target)
+
+
+def label(objective, class_names=None):
+    """What to call a target: its class name if known, else its name."""
+    objective = as_objective(objective)
+    target = objective.target_class
+    if target is not None and class_names is not None:
+        return str(class_names[target])
+    return objective.name

@@ -89,7 +89,7 @@ def file_stem(name):
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-") or "target"
 
 
-def _fit(text, width, font):
+def fit_text(text, width, font):
     """`text`, cut with an ellipsis where it would run into the next tile."""
     if font.getlength(text) <= width:
         return text
@@ -187,7 +187,7 @@ class Visualization:
             sheet.paste(tile_image.resize((cell_w, cell_h), Image.NEAREST), (x, y))
             if labels:
                 for line, text in enumerate(self._caption(i)):
-                    text = _fit(text, cell_w - 4, font)
+                    text = fit_text(text, cell_w - 4, font)
                     draw.text((x + 2, y + cell_h + 1 + 12 * line), text, fill="black", font=font)
         return sheet
 

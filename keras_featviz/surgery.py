@@ -13,6 +13,7 @@ never changed.
 import difflib
 
 import keras
+import numpy as np
 
 from keras_featviz.objectives import PRE_ACTIVATION
 
@@ -206,9 +207,10 @@ def _fresh_copy(layer, config_changes=None):
 class _Tracer:
     """Re-runs a model's graph on new tensors with fresh layer copies."""
 
-    def __init__(self, dtype_policy=None, pre_activation=()):
+    def __init__(self, dtype_policy=None, pre_activation=(), offsets=None):
         self.dtype_policy = dtype_policy
         self.pre_activation = set(pre_activation)  # layer names whose input to the activation is tapped
+        self.offsets = dict(offsets or {})  # layer name -> layer added to its output
         self.copies = {}  # id(original layer) -> (original, copy)
         self.outputs = {}  # layer name -> first output tensor
         self.producers = {}  # id(output tensor) -> (original layer, args, kwargs)
@@ -246,6 +248,8 @@ class _Tracer:
         else:
             out = self.copy_of(layer)(*args, **kwargs)
             self.producers[id(out)] = (layer, args, kwargs)
+            if layer.name in self.offsets:
+                out = self.offsets[layer.name](out)
             if layer.name in self.pre_activation:
                 self.outputs.setdefault(
                     layer.name + PRE_ACTIVATION, self._before_activation(layer, args, kwargs)
@@ -306,6 +310,10 @@ class ClassifierProbe:
             output is their logits) or `"probabilities"` (exclusive
             classes, the output already probabilities by some layer the
             probe does not know). Defaults to `"auto"`.
+        offset: Optional `(layer_name, layer)`: `layer` is applied to the
+            named layer's output, and is the probe's only trainable layer
+            (`keras_featviz.gradients` reads gradients through it).
+            Defaults to `None`.
 
     Attributes:
         model: The frozen copy, a `keras.Model` from an image to a dict with
@@ -327,11 +335,11 @@ class ClassifierProbe:
             output, or a layer name is unknown (close names are listed).
     """
 
-    def __init__(self, classifier, layers=(), dtype_policy=None, input_shape=None, head="auto"):
+    def __init__(self, classifier, layers=(), dtype_policy=None, input_shape=None, head="auto", offset=None):
         self.input_shape = image_input_shape(classifier, input_shape)
         self.classifier = classifier
         pre_activation = [name[: -len(PRE_ACTIVATION)] for name in layers if name.endswith(PRE_ACTIVATION)]
-        tracer = _Tracer(dtype_policy, pre_activation)
+        tracer = _Tracer(dtype_policy, pre_activation, offsets=dict([offset]) if offset else None)
         inputs = keras.Input(self.input_shape, name="image")
         output = tracer.trace(classifier, inputs)
         if isinstance(output, list):
@@ -354,9 +362,21 @@ class ClassifierProbe:
         self.model = keras.Model(inputs, outputs, name=f"{classifier.name}_probe")
         self._tracer = tracer
         self.sync_weights()
-        self.model.trainable = False
+        if offset is None:
+            self.model.trainable = False
+        else:
+            for layer in self.model.layers:
+                layer.trainable = layer is offset[1]
         self.num_classes = int(outputs["logits"].shape[-1])
         self.output_shapes = {name: tuple(outputs[name].shape[1:]) for name in layers}
+
+    def probabilities(self, logits):
+        """The class probabilities of NumPy `logits` `(N, classes)`, as the head gives them."""
+        logits = np.asarray(logits, "float64")
+        if self.head == "multilabel":
+            return (1.0 / (1.0 + np.exp(-logits))).astype("float32")
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (shifted / shifted.sum(axis=1, keepdims=True)).astype("float32")
 
     def sync_weights(self):
         """Copy the classifier's current weights into the probe (cheap).

@@ -9,7 +9,6 @@ chunk size (`loop`), and the kept `WarmStates` of warm-started targets.
 each chunk and gathers a `Visualization`.
 """
 
-import difflib
 import os
 from collections.abc import Callable, Sequence
 
@@ -17,11 +16,12 @@ import keras
 import numpy as np
 
 from keras_featviz import costs, defaults, imagenet, memory, preprocessing
+from keras_featviz import objectives as obj
 from keras_featviz import transforms as transforms_module
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
 from keras_featviz.generator_source import PRECISIONS, GeneratorSource
 from keras_featviz.loop import ChunkTrainer, WarmStates
-from keras_featviz.objectives import Objective, as_objective
+from keras_featviz.objectives import Objective
 from keras_featviz.optimizers import check_optimizer, make_optimizer
 from keras_featviz.results import Visualization
 from keras_featviz.surgery import ClassifierProbe
@@ -442,20 +442,7 @@ class FeatureVisualizer:
             targets = [targets]
         if not targets:
             raise ValueError("`targets` must name at least one target. Received: targets=[]")
-        return [as_objective(self._class_index(t) if isinstance(t, str) else t) for t in targets]
-
-    def _class_index(self, name):
-        """The index of the class called `name` in `class_names`."""
-        if self.class_names is None:
-            raise ValueError(
-                "A class name is a target only when the visualizer has `class_names` "
-                f"(pass them, or give the class index). Received: target={name!r}"
-            )
-        if name not in self.class_names:
-            close = difflib.get_close_matches(name, [str(c) for c in self.class_names], n=3)
-            hint = f" Close names: {close}." if close else ""
-            raise ValueError(f"No class is named {name!r} in `class_names`.{hint} Received: target={name!r}")
-        return self.class_names.index(name)
+        return [obj.from_target(t, self.class_names) for t in targets]
 
     def forget(self) -> None:
         """Drop the generator states kept for `visualize(warm_start=True)`."""
@@ -463,23 +450,14 @@ class FeatureVisualizer:
 
     def label(self, objective: Objective) -> str:
         """What to call a target: its class name if known, else its name."""
-        objective = as_objective(objective)
-        target = objective.target_class
-        if target is not None and self.class_names is not None:
-            return str(self.class_names[target])
-        return objective.name
+        return obj.label(objective, self.class_names)
 
     def _result(self, objectives, parts):
         images, activations, logits = (np.concatenate(p) for p in zip(*parts))
-        if self.probe.head == "multilabel":
-            probabilities = 1.0 / (1.0 + np.exp(-logits))
-        else:
-            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
         return Visualization(
             images=images,
             activations=activations,
-            probabilities=probabilities,
+            probabilities=self.probe.probabilities(logits),
             names=[o.name for o in objectives],
             labels=[self.label(o) for o in objectives],
             target_classes=[-1 if o.target_class is None else o.target_class for o in objectives],

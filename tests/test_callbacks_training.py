@@ -21,7 +21,7 @@ from keras_featviz.callbacks import (
     FeatureVisualizationCallback,
 )
 
-from conftest import SIZE, decoded, image_steps, read_run, tensor_value, tiny_classifier
+from conftest import SIZE, decoded, fit_seeded, image_steps, read_run, tensor_value, tiny_classifier
 
 NAMES = ["red", "green", "blue"]
 FAST = {"steps": 15, "width": 0.25}
@@ -74,26 +74,10 @@ def test_every_n_epochs_and_after_the_last(patches, tmp_path):
     assert callback.logged_epochs == [1, 3, 4]
 
 
-def _fit_seeded(data, callbacks):
-    keras.utils.set_random_seed(1)
-    model = keras.Sequential(
-        [
-            keras.Input((SIZE, SIZE, 3)),
-            keras.layers.Rescaling(1 / 255.0),
-            keras.layers.Conv2D(8, 3, activation="relu", name="conv"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(3, activation="softmax"),
-        ]
-    )
-    compiled(model).fit(*data, epochs=2, batch_size=32, shuffle=True, verbose=0, callbacks=callbacks)
-    return model
-
-
 def test_training_is_identical_with_and_without_the_callback(patches, tmp_path):
-    plain = _fit_seeded(patches, [])
+    plain = fit_seeded(patches, [])
     callback = FeatureVisualizationCallback(log_dir=tmp_path, seed=None, **FAST)
-    watched = _fit_seeded(patches, [callback])
+    watched = fit_seeded(patches, [callback])
     assert callback.logged_epochs == [0, 1]
     for a, b in zip(plain.get_weights(), watched.get_weights()):
         np.testing.assert_array_equal(a, b)

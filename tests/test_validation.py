@@ -39,7 +39,7 @@ def visualizer(model):
         (
             "cat",
             ValueError,
-            "A class name is a target only when the visualizer has `class_names` (pass them, or give "
+            "A class name is a target only when `class_names` are given (pass them, or give "
             "the class index). Received: target='cat'",
         ),
         (

@@ -1,0 +1,126 @@
+"""Pictures for people: model inputs made viewable, heat maps, labelled rows.
+
+- `displayable` turns images as a model takes them back into RGB 0-255.
+- `heat_overlay` lays an attribution map over its image.
+- `labelled_rows` builds a sheet of rows of tiles with captions, the form of
+  the attribution and dataset-example PNGs and TensorBoard images.
+"""
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from keras_featviz.results import MIN_SIDE, fit_text, to_pil
+
+CAPTION_HEIGHT = 14
+
+# Anchors of the heat colour map (dark purple, red, orange, pale yellow):
+# a sequential map in which more is brighter, readable in gray print too.
+_HEAT = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], "float32")
+
+
+def displayable(images, pixels=False):
+    """RGB 0-255 uint8 images from images as a model takes them.
+
+    Args:
+        images: float array `(N, H, W, C)`.
+        pixels: Bool, the images are already pixels 0-255 (a `preprocess`
+            maps them for the model). Defaults to `False`.
+
+    Returns:
+        uint8 array `(N, H, W, C)`. Without `pixels`, values in `[0, 1]`
+        are scaled by 255, values in `[-1, 1]` from `[-1, 1]`, values in
+        `[0, 255]` kept, and any other range stretched per image from
+        its lowest to its highest value (a caffe-style mean-subtracted
+        input shows its colours shifted: pass pixels and `preprocess`
+        to see it as it is).
+    """
+    images = np.asarray(images, "float32")
+    if pixels:
+        return np.clip(np.round(images), 0, 255).astype("uint8")
+    low, high = float(np.min(images)), float(np.max(images))
+    if low >= 0 and high <= 1:
+        scaled = images * 255.0
+    elif low >= -1 and high <= 1:
+        scaled = (images + 1.0) * 127.5
+    elif low >= 0 and high <= 255:
+        scaled = images
+    else:
+        axes = tuple(range(1, images.ndim))
+        lo, hi = images.min(axis=axes, keepdims=True), images.max(axis=axes, keepdims=True)
+        scaled = (images - lo) / np.maximum(hi - lo, 1e-12) * 255.0
+    return np.clip(np.round(scaled), 0, 255).astype("uint8")
+
+
+def heat_colors(values):
+    """Values in `[0, 1]` `(...)` as RGB colours `(..., 3)` of the heat map."""
+    position = np.clip(values, 0.0, 1.0) * (len(_HEAT) - 1)
+    low = np.minimum(position.astype("int64"), len(_HEAT) - 2)
+    fraction = (position - low)[..., None]
+    return _HEAT[low] * (1.0 - fraction) + _HEAT[low + 1] * fraction
+
+
+def normalized(attribution):
+    """A map `(H, W)` scaled to `[0, 1]`: its magnitude over its 99th percentile.
+
+    Signed maps (gradient x input, integrated gradients, occlusion) show
+    their magnitude: evidence against a class is drawn as strongly as
+    evidence for it.
+    """
+    magnitude = np.abs(np.nan_to_num(np.asarray(attribution, "float32")))
+    top = float(np.percentile(magnitude, 99))
+    return np.clip(magnitude / top, 0.0, 1.0) if top > 0 else np.zeros_like(magnitude)
+
+
+def heat_overlay(image, attribution, opacity=0.7):
+    """`image` (uint8 `(H, W, C)`) with `attribution` (`(H, W)`) drawn over it.
+
+    Where the map is high the heat colour covers the image (up to
+    `opacity`); where it is zero the image shows in gray, so the colour
+    is only the map's.
+    """
+    weight = normalized(attribution)[..., None] * opacity
+    rgb = image.astype("float32")
+    rgb = rgb if rgb.shape[-1] == 3 else np.repeat(rgb[..., :1], 3, axis=-1)
+    gray = np.repeat(rgb.mean(axis=-1, keepdims=True), 3, axis=-1)
+    mixed = gray * (1.0 - weight) + heat_colors(normalized(attribution)) * weight
+    return np.clip(np.round(mixed), 0, 255).astype("uint8")
+
+
+def labelled_rows(rows, captions, titles=None, tile=MIN_SIDE):
+    """A sheet: each row a list of uint8 tiles, each tile with a caption.
+
+    Args:
+        rows: List of rows; each row a list of uint8 arrays `(H, W, C)` of
+            one size.
+        captions: List of rows of strings, one per tile.
+        titles: Optional list of strings, one line above each row.
+            Defaults to `None`.
+        tile: Int, tiles are enlarged (nearest neighbour) by a whole
+            factor to at least this side. Defaults to `128`.
+
+    Returns:
+        A `PIL.Image.Image`.
+    """
+    height, width = rows[0][0].shape[:2]
+    scale = max(1, -(-tile // max(height, width)))
+    cell_w, cell_h = width * scale, height * scale
+    title_h = CAPTION_HEIGHT if titles else 0
+    row_h = title_h + cell_h + CAPTION_HEIGHT
+    columns = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (columns * cell_w, len(rows) * row_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default()
+    for r, (row, texts) in enumerate(zip(rows, captions)):
+        top = r * row_h
+        if titles:
+            draw.text((2, top + 1), fit_text(titles[r], columns * cell_w - 4, font), fill="black", font=font)
+        for c, (image, text) in enumerate(zip(row, texts)):
+            picture = to_pil(image).convert("RGB").resize((cell_w, cell_h), Image.NEAREST)
+            sheet.paste(picture, (c * cell_w, top + title_h))
+            draw.text(
+                (c * cell_w + 2, top + title_h + cell_h + 1),
+                fit_text(text, cell_w - 4, font),
+                fill="black",
+                font=font,
+            )
+    return sheet

@@ -1,0 +1,226 @@
+"""Attribution maps: right gradients, mass on a planted cue, and Adebayo et al.'s
+sanity check (maps of a randomised classifier must differ)."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_featviz import objectives
+from keras_featviz.attribution import METHODS, Attributor, grad_cam_layer
+from keras_featviz.gradients import GradientReader
+
+CUE_SIZE = 24
+CUE = np.zeros((CUE_SIZE, CUE_SIZE), bool)
+CUE[0:7, 0:7] = True  # the 3x3 cue at (2, 2) and two pixels around it
+
+
+def cue_data(count, seed=0):
+    """Class 1 carries a white 3x3 cue in the top left; both classes a random
+    coloured square elsewhere, which says nothing of the class."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % 2
+    images = rng.normal(40, 12, (count, CUE_SIZE, CUE_SIZE, 3)).astype("float32")
+    for image, label in zip(images, labels):
+        side = rng.integers(6, 10)
+        top, left = rng.integers(6, CUE_SIZE - side, 2)
+        image[top : top + side, left : left + side] += rng.uniform(60, 200, 3)
+        if label:
+            image[2:5, 2:5] = 255
+    return np.clip(images, 0, 255), labels
+
+
+def cue_classifier():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((CUE_SIZE, CUE_SIZE, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv1"),
+            keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv2"),
+            keras.layers.GlobalMaxPooling2D(),
+            keras.layers.Dense(2, activation="softmax", name="predictions"),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def cue_model():
+    model = cue_classifier()
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = cue_data(400)
+    model.fit(x, y, epochs=10, batch_size=32, verbose=0)
+    assert model.evaluate(*cue_data(40, seed=1), verbose=0)[1] == 1.0, "the cue model did not learn"
+    return model
+
+
+@pytest.fixture(scope="module")
+def cued_images():
+    x, y = cue_data(40, seed=1)
+    return x[y == 1][:6]
+
+
+def cue_mass(maps):
+    magnitude = np.abs(maps)
+    return magnitude[:, CUE].sum(axis=1) / magnitude.reshape(len(maps), -1).sum(axis=1)
+
+
+def ranks(values):
+    """Ranks from 0, ties sharing their average rank (as Spearman's correlation needs)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    ranked = np.empty(len(values))
+    ranked[order] = ((starts + ends - 1) / 2)[group]
+    return ranked
+
+
+def rank_correlation(a, b):
+    """Spearman's correlation of two maps."""
+    return float(np.corrcoef(ranks(a.ravel()), ranks(b.ravel()))[0, 1])
+
+
+def total_variation(a, b):
+    """Half the L1 distance of the maps' magnitudes, each normalised to sum 1."""
+    p, q = np.abs(a) / np.abs(a).sum(), np.abs(b) / np.abs(b).sum()
+    return 0.5 * float(np.abs(p - q).sum())
+
+
+def test_gradient_matches_finite_differences(trained_classifier, patches):
+    images = patches[0][:3].astype("float32")
+    reader = GradientReader(trained_classifier, [objectives.class_(c) for c in range(3)], batch_size=2)
+    gradients, scores, _ = reader(images, [0, 1, 2])
+    logits_model = keras.Model(trained_classifier.inputs, trained_classifier.layers[-1].input)
+    kernel, bias = trained_classifier.layers[-1].get_weights()
+
+    def logit(x, c):
+        return (logits_model.predict(x, verbose=0) @ kernel + bias)[:, c]
+
+    np.testing.assert_allclose(scores, [logit(images[i : i + 1], i)[0] for i in range(3)], rtol=1e-4)
+    for i, (row, col, channel) in enumerate([(3, 4, 0), (8, 8, 1), (12, 2, 2)]):
+        step = np.zeros_like(images[:1])
+        step[0, row, col, channel] = 1.0
+        numeric = (logit(images[i : i + 1] + step, i) - logit(images[i : i + 1] - step, i))[0] / 2
+        assert gradients[i, row, col, channel] == pytest.approx(numeric, rel=0.05, abs=1e-6)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maps_fall_on_the_planted_cue(cue_model, cued_images, method):
+    result = Attributor(cue_model).attribute(cued_images, method, targets=1)
+    assert result.maps[method].shape == (6, CUE_SIZE, CUE_SIZE)
+    # The cue region is 8.5% of the image; each map puts most of its mass there.
+    assert cue_mass(result.maps[method]).min() > 0.5
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maps_of_a_randomised_classifier_differ(cue_model, cued_images, method):
+    """Adebayo et al.'s model randomisation test, on three random re-initialisations.
+
+    The maps of a network with fresh random weights must not look like the
+    trained network's: Spearman's rank correlation of the maps below 0.7,
+    and at least 40% of their normalised mass elsewhere (total variation).
+    Random networks' raw gradients still fall on the bright cue (it is the
+    brightest thing in the image), so the cue mass alone would not tell.
+    """
+    trained = Attributor(cue_model).attribute(cued_images, method, targets=1).maps[method]
+    for seed in range(3):
+        keras.utils.set_random_seed(seed)
+        randomised_model = keras.models.clone_model(cue_model)  # fresh initial weights
+        randomised = Attributor(randomised_model).attribute(cued_images, method, targets=1).maps[method]
+        assert np.mean([rank_correlation(a, b) for a, b in zip(trained, randomised)]) < 0.7
+        assert np.mean([total_variation(a, b) for a, b in zip(trained, randomised)]) > 0.4
+
+
+def test_integrated_gradients_add_up_to_the_score_change(trained_classifier, patches):
+    images = patches[0][:4].astype("float32")
+    attributor = Attributor(trained_classifier, steps=64)
+    result = attributor.attribute(images, "integrated_gradients", targets=1)
+    at_baseline = attributor.attribute(np.zeros_like(images), "saliency", targets=1).scores
+    totals = result.maps["integrated_gradients"].sum(axis=(1, 2))
+    np.testing.assert_allclose(totals, result.scores - at_baseline, rtol=0.05, atol=0.05)
+
+
+def test_default_targets_are_the_predicted_classes(trained_classifier, patches):
+    images, labels = patches[0][:6], patches[1][:6]
+    result = Attributor(trained_classifier, class_names=["red", "green", "blue"]).attribute(images)
+    assert list(result.target_classes) == list(labels)
+    assert result.labels == [["red", "green", "blue"][k] for k in labels]
+    assert result.title(0) == f"red: p={result.probabilities[0, 0]:.2f}"
+
+
+def test_targets_by_name_objective_and_per_image(trained_classifier, patches):
+    attributor = Attributor(trained_classifier, class_names=["red", "green", "blue"])
+    images = patches[0][:2]
+    result = attributor.attribute(images, "saliency", targets=["blue", objectives.channel("conv", 3)])
+    assert result.labels == ["blue", "conv/channel_3"]
+    assert list(result.target_classes) == [2, -1]
+
+
+def test_grad_cam_layer_is_the_last_convolution_after_its_activation():
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv_a")(inputs)
+    x = keras.layers.Conv2D(4, 3, name="conv_b")(x)
+    x = keras.layers.BatchNormalization(name="norm")(x)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.MaxPooling2D(name="pool")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    assert grad_cam_layer(model) == "relu"
+
+
+def test_grad_cam_needs_a_convolution():
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    )
+    with pytest.raises(ValueError, match="Grad-CAM needs a convolutional layer"):
+        Attributor(model).attribute(np.zeros((1, 8, 8, 3)), "grad_cam")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"methods": "lime"},
+            "`methods` must be one or more of ['saliency', 'gradient_x_input', 'smoothgrad', "
+            "'integrated_gradients', 'grad_cam', 'occlusion']. Received: methods='lime'",
+        ),
+        (
+            {"images": np.zeros((2, 8, 8, 3))},
+            "Images must be an array (N, 16, 16, 3) for this classifier. Received: images with "
+            "shape (2, 8, 8, 3)",
+        ),
+        (
+            {"targets": [0, 1, 2]},
+            "`targets` must be None, one target, or one target per image. Received: 3 targets for 2 images",
+        ),
+        (
+            {"targets": 7},
+            "Class index out of range: the classifier has 3 classes (0 to 2). Received: target=class_7",
+        ),
+    ],
+)
+def test_bad_arguments_are_named(trained_classifier, kwargs, message):
+    arguments = {"images": np.zeros((2, 16, 16, 3)), "methods": "saliency", **kwargs}
+    with pytest.raises(ValueError) as error:
+        Attributor(trained_classifier).attribute(**arguments)
+    assert str(error.value) == message
+
+
+def test_the_classifier_is_only_read(trained_classifier, patches):
+    from conftest import weights_digest
+
+    before = weights_digest(trained_classifier)
+    trainable = [layer.trainable for layer in trained_classifier.layers]
+    Attributor(trained_classifier).attribute(patches[0][:3], list(METHODS))
+    assert weights_digest(trained_classifier) == before
+    assert [layer.trainable for layer in trained_classifier.layers] == trainable
+
+
+def test_sheet_has_a_row_per_image_and_a_column_per_method(trained_classifier, patches, tmp_path):
+    result = Attributor(trained_classifier).attribute(patches[0][:3], ["saliency", "occlusion"])
+    paths = result.save(tmp_path)
+    assert [p.rsplit("/", 1)[-1] for p in paths] == ["attribution.png"]
+    sheet = result.sheet()
+    # 16 px images are enlarged 8x to 128 px tiles: 3 tiles wide, 3 rows.
+    assert sheet.size == (3 * 128, 3 * (128 + 2 * 14))
