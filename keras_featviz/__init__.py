@@ -5,6 +5,8 @@ replaced by ReLU, cross-class penalty) is trained by backpropagation to make
 the image each target responds to most (Despraz et al.). The public API:
 
 - `FeatureVisualizer`: visualize classes, channels, units or weighted groups.
+- `dataset_examples`: the real images each target responds to most.
+- `Attributor`: attribution maps (saliency, Grad-CAM, ...) of real images.
 - `DenoisingAutoencoder`: train the decoder that serves as pretrained
   generator.
 - `GeneratorSource`: how the image is made (scratch, pretrained, a model).
@@ -22,6 +24,8 @@ import importlib
 __version__ = "0.2.0"
 
 _ATTRIBUTES = {
+    "Attributor": "keras_featviz.attribution",
+    "dataset_examples": "keras_featviz.examples",
     "DenoisingAutoencoder": "keras_featviz.autoencoder",
     "FeatureVisualizer": "keras_featviz.visualizer",
     "GeneratorSource": "keras_featviz.generator_source",

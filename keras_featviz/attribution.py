@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz import defaults
+from keras_featviz import defaults, imagenet
 from keras_featviz import objectives as obj
 from keras_featviz.gradients import IMAGE, GradientReader
 from keras_featviz.sheets import displayable, heat_overlay, labelled_rows
@@ -239,16 +239,7 @@ class Attributor:
         if layer != "auto" and layer not in all_layer_names(classifier):
             raise unknown_layer_error(layer, classifier)
         self._layer = layer
-        if class_names is not None and len(class_names) != self.num_classes:
-            raise ValueError(
-                f"`class_names` must name all {self.num_classes} classes. "
-                f"Received: {len(class_names)} class_names"
-            )
-        if class_names is None:
-            from keras_featviz import imagenet
-
-            class_names = imagenet.names_for(self.num_classes)
-        self.class_names = None if class_names is None else list(class_names)
+        self.class_names = imagenet.resolve_names(class_names, self.num_classes)
         self._readers = {}
 
     @property

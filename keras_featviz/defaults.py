@@ -101,3 +101,9 @@ ATTRIBUTION_BATCH_SIZE = 32
 # `AttributionCallback`'s methods: one gradient and one Grad-CAM pass per
 # image, cheap enough to run every epoch.
 CALLBACK_ATTRIBUTION_METHODS = ("saliency", "grad_cam")
+
+# -- dataset examples (`keras_featviz.dataset_examples`) ---------------------------
+# Images kept per target: a row of 8 beside the synthesized image.
+EXAMPLES_K = 8
+# Images per forward pass when the data is an array.
+EXAMPLES_BATCH_SIZE = 64

@@ -27,3 +27,18 @@ def class_names():
 def names_for(num_classes):
     """ImageNet's names for a classifier with 1,000 outputs, else `None`."""
     return list(class_names()) if num_classes == NUM_CLASSES else None
+
+
+def resolve_names(class_names, num_classes):
+    """`class_names` checked against `num_classes`; ImageNet's when absent and 1,000 classes.
+
+    Raises:
+        ValueError: if `class_names` does not name every class.
+    """
+    if class_names is None:
+        return names_for(num_classes)
+    if len(class_names) != num_classes:
+        raise ValueError(
+            f"`class_names` must name all {num_classes} classes. Received: {len(class_names)} class_names"
+        )
+    return list(class_names)

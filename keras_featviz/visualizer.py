@@ -215,14 +215,7 @@ class FeatureVisualizer:
         self.memory_budget = number(memory_budget, "memory_budget", minimum=0, inclusive=False)
         self.jit_compile = one_of(jit_compile, "jit_compile", (True, False, "auto"))
         self._optimizer = check_optimizer(optimizer)
-        if class_names is not None and len(class_names) != self.probe.num_classes:
-            raise ValueError(
-                f"`class_names` must name all {self.probe.num_classes} classes. "
-                f"Received: {len(class_names)} class_names"
-            )
-        if class_names is None:
-            class_names = imagenet.names_for(self.probe.num_classes)
-        self.class_names = list(class_names) if class_names is not None else None
+        self.class_names = imagenet.resolve_names(class_names, self.probe.num_classes)
         self.paper_loss = bool(paper_loss)
         self.seed = seed = random_seed(seed)
         self._preprocess = preprocessing.get(preprocess, self.image_shape[-1])
