@@ -249,16 +249,30 @@ class ExampleFinder:
         """Copy the classifier's current weights into the frozen copy."""
         self.reader.sync_weights()
 
+    def check(self, data):
+        """Read the first batch of `data` and check its shape, before a long run.
+
+        Raises:
+            ValueError: for images that do not fit the classifier, or no images.
+        """
+        for x, _ in _batches(data, self.batch_size):
+            self._check_batch(x)
+            return
+        raise ValueError("`data` must hold at least one image. Received: no images")
+
+    def _check_batch(self, x):
+        if x.shape[1:] != self.image_shape:
+            raise ValueError(
+                f"Images must be (N, {', '.join(map(str, self.image_shape))}) for this "
+                f"classifier. Received: a batch with shape {x.shape}"
+            )
+
     def find(self, data):
         """The top-k images of `data` (see `dataset_examples`)."""
         top = _TopK(len(self.objectives), self.k)
         seen = 0
         for x, y in _batches(data, self.batch_size):
-            if x.shape[1:] != self.image_shape:
-                raise ValueError(
-                    f"Images must be (N, {', '.join(map(str, self.image_shape))}) for this "
-                    f"classifier. Received: a batch with shape {x.shape}"
-                )
+            self._check_batch(x)
             x = np.asarray(x, "float32")
             scores = self.reader.forward(x) @ self.reader.plan.weights.T
             top.add(displayable(x, pixels=self.pixels), scores, seen, _class_of(y))

@@ -76,7 +76,7 @@ def test_every_n_epochs_and_after_the_last(patches, tmp_path):
 
 def test_training_is_identical_with_and_without_the_callback(patches, tmp_path):
     plain = fit_seeded(patches, [])
-    callback = FeatureVisualizationCallback(log_dir=tmp_path, seed=None, **FAST)
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, seed=None, examples=patches[0][:50], **FAST)
     watched = fit_seeded(patches, [callback])
     assert callback.logged_epochs == [0, 1]
     for a, b in zip(plain.get_weights(), watched.get_weights()):
@@ -359,3 +359,37 @@ def test_steps_are_cut_to_the_overhead_budget(patches, tmp_path):
     ]
     steps = [(e.step, float(tensor_value(e))) for e in run.Tensors("steps")]
     assert sorted(steps) == [(0, 8.0), (1, 1.0), (2, 1.0)]
+
+
+def test_dataset_examples_beside_each_synthesized_image(patches, tmp_path):
+    x_val, y_val = patches[0][:120], patches[1][:120]
+    callback = FeatureVisualizationCallback(
+        log_dir=tmp_path,
+        class_names=NAMES,
+        examples=(x_val, y_val),
+        examples_k=4,
+        image_dir=tmp_path / "png",
+        **FAST,
+    )
+    model = compiled()
+    model.fit(*patches, epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+    run = read_run(tmp_path / "featviz")
+    for name in NAMES:
+        assert image_steps(run, f"examples/{name}") == [0, 1]
+        # The synthesized image, then 4 examples: five 128 px tiles under a title line.
+        assert decoded(run.Tensors(f"examples/{name}")[-1]).size == (5 * 128, 14 + 128 + 14)
+    assert image_steps(run, "examples_seconds") == [0, 1]
+    assert "examples.png" in os.listdir(tmp_path / "png" / "epoch_002")
+    # The examples of the last epoch are the trained model's best images: its own class.
+    found = callback.last_examples
+    assert [set(found.classes[t]) for t in range(3)] == [{0}, {1}, {2}]
+    expected = keras_featviz.dataset_examples(model, (x_val, y_val), [0, 1, 2], k=4)
+    np.testing.assert_array_equal(found.indices, expected.indices)
+
+
+def test_examples_that_do_not_fit_raise_before_the_first_epoch(patches, tmp_path):
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, examples=np.zeros((5, 8, 8, 3)), **FAST)
+    counter = CountEpochs()
+    with pytest.raises(ValueError, match=r"Images must be \(N, 16, 16, 3\) for this classifier"):
+        compiled().fit(*patches, epochs=1, verbose=0, callbacks=[callback, counter])
+    assert counter.begun == 0

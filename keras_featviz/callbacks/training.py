@@ -19,12 +19,17 @@ import keras
 import numpy as np
 
 from keras_featviz import defaults
+from keras_featviz.examples import ExampleFinder
 from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
+from keras_featviz.results import write_atomically
 from keras_featviz.tensorboard import EventWriter, log_visualization, unique_tags
 from keras_featviz.validation import directory_path, number, positive_int, random_seed, writable_directory
 from keras_featviz.visualizer import FeatureVisualizer
 
+EXAMPLES_DESCRIPTION = (
+    "Seconds the dataset examples took this epoch; within `max_overhead` with the images' steps."
+)
 STEPS_DESCRIPTION = (
     "Optimisation steps each target ran this epoch: `steps`, or fewer where `max_overhead` cut them."
 )
@@ -103,6 +108,16 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             Defaults to `None`.
         seed: Int or `None`, for repeatable images (see
             `defaults.CALLBACK_SEED`). Defaults to `0`.
+        examples: Optional data to find dataset examples in each time (an
+            array, `(x, y)`, `tf.data.Dataset` or `keras.utils.PyDataset`,
+            as `keras_featviz.dataset_examples` takes it; a few hundred
+            validation images keep it cheap). Each target then also gets
+            the image `examples/<label>`: its synthesized image, then the
+            `examples_k` images of the data it responds to most now (and
+            `examples.png` of all targets in `image_dir`).
+            Defaults to `None`.
+        examples_k: Int, dataset examples per target. Defaults to
+            `defaults.EXAMPLES_K`.
         verbose: 0 or 1; 1 prints one line per visualized epoch. Defaults
             to `0`.
         **visualizer_kwargs: Further `FeatureVisualizer` arguments:
@@ -152,6 +167,8 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         every_n_epochs: int = defaults.EVERY_N_EPOCHS,
         image_dir: str | os.PathLike | None = None,
         seed: int | None = defaults.CALLBACK_SEED,
+        examples=None,
+        examples_k: int = defaults.EXAMPLES_K,
         verbose: int = 0,
         **visualizer_kwargs,
     ) -> None:
@@ -191,9 +208,12 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.image_dir = directory_path(image_dir, "image_dir", optional=True)
         self.seed = random_seed(seed)
+        self.examples = examples
+        self.examples_k = positive_int(examples_k, "examples_k")
         self.verbose = verbose
         self.visualizer_kwargs = visualizer_kwargs
         self.visualizer = None
+        self.finder = None
         self.writer = None
         self._visualized_model = None
 
@@ -260,11 +280,23 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
                 **self.visualizer_kwargs,
             )
             self._visualized_model = self.model
+            self.finder = None
         targets = self.targets
         if targets is None:
             targets = range(self.visualizer.probe.num_classes)
         self.objectives = self.visualizer.prepare(targets)
         self.tags = unique_tags([self.visualizer.label(o) for o in self.objectives])
+        if self.examples is not None and self.finder is None:
+            self.finder = ExampleFinder(
+                self.model,
+                self.objectives,
+                k=self.examples_k,
+                preprocess=self.preprocess,
+                class_names=self.visualizer.class_names,
+                input_shape=self.visualizer.image_shape,
+            )
+        if self.finder is not None:
+            self.finder.check(self.examples)
 
     def _steps_now(self):
         """`steps`, or fewer to stay within `max_overhead` of the training time."""
@@ -330,5 +362,33 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
 
     def _write(self, result, epoch):
         log_visualization(self.writer, result, epoch, self.tags)
+        if self.finder is not None:
+            try:
+                self._write_examples(result, epoch)
+            except Exception as error:  # the images are written; the examples alone are lost
+                warnings.warn(
+                    f"FeatureVisualizationCallback: the dataset examples of epoch {epoch + 1} "
+                    f"failed and are skipped; training goes on. ({type(error).__name__}: {error})",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         if self.image_dir is not None:
             result.save(os.path.join(self.image_dir, f"epoch_{epoch + 1:03d}"))
+
+    def _write_examples(self, result, epoch):
+        """`examples/<tag>`: each target's synthesized image, then its dataset examples."""
+        started = time.perf_counter()
+        self.finder.sync_weights()
+        found = self.finder.find(self.examples)
+        for t, tag in enumerate(self.tags):
+            sheet = found.sheet([t], synthesized=result.images)
+            self.writer.images(f"examples/{tag}", np.asarray(sheet)[None], step=epoch)
+        self.writer.scalar(
+            "examples_seconds", time.perf_counter() - started, step=epoch, description=EXAMPLES_DESCRIPTION
+        )
+        self.writer.flush()
+        if self.image_dir is not None:
+            sheet = found.sheet(synthesized=result.images)
+            path = os.path.join(self.image_dir, f"epoch_{epoch + 1:03d}", "examples.png")
+            write_atomically(path, lambda temporary: sheet.save(temporary, format="PNG"))
+        self.last_examples = found
