@@ -8,6 +8,10 @@
   saved `.keras` model or a `keras.applications` model.
 - `keras-featviz train-dae IMAGES_DIR` trains the denoising autoencoder whose
   decoder is the pretrained generator.
+- `keras-featviz attribute MODEL IMAGES` draws attribution maps (saliency,
+  Grad-CAM, ...) of a folder of images.
+- `keras-featviz examples MODEL DATA` finds the images of a dataset each class
+  or filter responds to most.
 
 A mistake in what was asked (a bad path, range or model name) is answered
 with one line on stderr and exit status 2, before any long computation.
@@ -63,6 +67,17 @@ APPLICATION_PREPROCESS = {
     "convnext_tiny": "convnext",
 }
 
+
+# `attribution.METHODS`, here so that `--help` needs no Keras (a test
+# checks that the two agree).
+ATTRIBUTION_METHODS = (
+    "saliency",
+    "gradient_x_input",
+    "smoothgrad",
+    "integrated_gradients",
+    "grad_cam",
+    "occlusion",
+)
 
 # What the figures under each image in the grids mean.
 FIGURES = (
@@ -144,11 +159,18 @@ def _read_class_names(path, count):
     return names
 
 
-def _targets(args, visualizer):
+def _targets(args, count, channel_count):
+    """The targets `--classes`, `--layer`, `--channels` ask for.
+
+    Args:
+        args: The parsed arguments.
+        count: Int, the model's classes.
+        channel_count: Callable, a layer name to its channel count (raises
+            `ValueError` for an unknown layer).
+    """
     from keras_featviz import objectives
 
     targets = []
-    count = visualizer.probe.num_classes
     if args.classes is not None and not args.classes.strip():
         raise CommandError("--classes is empty: give indices like 0-9,15, or leave it out for every class")
     if args.classes is not None or args.layer is None:
@@ -160,16 +182,16 @@ def _targets(args, visualizer):
     if args.layer is not None:
         targets += [
             objectives.channel(args.layer, c, pre_activation=args.pre_activation)
-            for c in _channels(args, visualizer)
+            for c in _channels(args, channel_count)
         ]
     elif args.channels is not None:
         raise CommandError("--channels needs --layer NAME")
     return targets
 
 
-def _channels(args, visualizer):
+def _channels(args, channel_count):
     try:
-        count = visualizer.layer_shape(args.layer)[-1]
+        count = channel_count(args.layer)
     except ValueError as error:
         raise CommandError(f"--layer: {error}") from None
     channels = parse_indices(args.channels, "--channels") if args.channels else list(range(count))
@@ -218,7 +240,7 @@ def visualize(args):
         raise CommandError(str(error)) from None
     if args.class_names is not None:
         visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
-    targets = _targets(args, visualizer)
+    targets = _targets(args, visualizer.probe.num_classes, lambda layer: visualizer.layer_shape(layer)[-1])
     print(
         f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
         f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'})..."
@@ -297,6 +319,108 @@ def train_dae(args):
     write_atomically(args.out, dae.save)
     print(
         f"Wrote {args.out}; use it with: keras-featviz visualize MODEL --mode pretrained --decoder {args.out}"
+    )
+    return 0
+
+
+def _read_folder(path, shape, what):
+    """The images of a folder (or a `.npy` array), centre-cropped to the model's `(h, w, c)`."""
+    import numpy as np
+
+    from keras_featviz.data import center_crop, read_images
+
+    if path.endswith(".npy") and os.path.isfile(path):
+        return np.load(path).astype("float32")
+    if not os.path.isdir(path):
+        raise CommandError(f"no image folder at {path!r} ({what})")
+    height, width, channels = shape
+    try:
+        images = read_images(path, channels, max_side=2 * max(height, width))
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    return np.stack([center_crop(image, (height, width)) for image in images]).astype("float32")
+
+
+def _checked_out(out):
+    try:
+        validation.writable_directory(out, "--out", create=False)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
+def attribute(args):
+    """Attribution maps of a folder of images: a labelled PNG sheet, a row per image."""
+    from keras_featviz.attribution import Attributor, check_methods
+
+    try:
+        methods = check_methods([m.strip() for m in args.methods.split(",") if m.strip()])
+    except ValueError as error:
+        raise CommandError(f"--methods: {error}") from None
+    _checked_out(args.out)
+    model, preprocess = load_classifier(args.model, args.weights)
+    preprocess = args.preprocess or preprocess
+    try:
+        attributor = Attributor(model, preprocess=preprocess, layer=args.layer or "auto", seed=args.seed)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if args.class_names is not None:
+        attributor.class_names = _read_class_names(args.class_names, attributor.num_classes)
+    images = _read_folder(args.images, attributor.image_shape, "IMAGES")
+    target = args.target
+    if target is not None and target.isdigit():
+        target = int(target)
+    print(f"Attributing {len(images)} images of {args.images} to {model.name!r} with {', '.join(methods)}...")
+    started = time.time()
+    try:
+        result = attributor.attribute(images, methods, target)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    paths = result.save(args.out, per_sheet=args.per_sheet)
+    print(
+        f"{len(images)} images in {time.time() - started:.0f} s. Each row: the image, then each "
+        "method's map over it (brighter = more); its title: the class the maps explain and its "
+        f"probability. Wrote {', '.join(paths)}"
+    )
+    return 0
+
+
+def examples(args):
+    """The images of DATA each target responds to most: a labelled PNG sheet, a row per target."""
+    from keras_featviz.examples import ExampleFinder
+    from keras_featviz.results import write_atomically
+    from keras_featviz.surgery import class_count, target_layers, unknown_layer_error
+
+    _checked_out(args.out)
+    model, preprocess = load_classifier(args.model, args.weights)
+    preprocess = args.preprocess or preprocess
+    layers = {row["name"]: row["channels"] for row in target_layers(model)}
+
+    def channel_count(layer):
+        if layer not in layers:
+            raise unknown_layer_error(layer, model)
+        return layers[layer]
+
+    count = class_count(model)
+    targets = _targets(args, count, channel_count)
+    names = _read_class_names(args.class_names, count)
+    try:
+        finder = ExampleFinder(model, targets, k=args.k, preprocess=preprocess, class_names=names)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    images = _read_folder(args.data, finder.image_shape, "DATA")
+    print(f"Finding the top {args.k} of {len(images)} images for {len(targets)} targets of {model.name!r}...")
+    started = time.time()
+    found = finder.find(images)
+    paths = []
+    for n, start in enumerate(range(0, len(found), args.per_sheet)):
+        sheet = found.sheet(range(start, min(start + args.per_sheet, len(found))))
+        name = "examples.png" if len(found) <= args.per_sheet else f"examples_{n:03d}.png"
+        paths.append(os.path.join(args.out, name))
+        write_atomically(paths[-1], lambda path, sheet=sheet: sheet.save(path, format="PNG"))
+    print(
+        f"{len(found)} targets in {time.time() - started:.0f} s. Each row: a target's images, "
+        "best first; under each: its number in DATA (name order) and a = the target's value "
+        f"on it (a class's logit, a channel's mean). Wrote {', '.join(paths)}"
     )
     return 0
 
@@ -540,7 +664,82 @@ def build_parser():
     )
     dae.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     dae.set_defaults(handler=train_dae)
+
+    why = commands.add_parser(
+        "attribute",
+        help="attribution maps (saliency, Grad-CAM, ...) of a folder of images",
+        description="Where in each image of IMAGES the classifier MODEL looks: one row per image, "
+        "the image then each method's heat map over it, in labelled PNG sheets.",
+    )
+    why.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
+    why.add_argument(
+        "images", help="a folder of images (searched recursively; centre-cropped to the model's size)"
+    )
+    why.add_argument(
+        "--methods",
+        default="saliency,integrated_gradients,grad_cam",
+        help="comma-separated, of "
+        + ", ".join(ATTRIBUTION_METHODS)
+        + " (default: saliency,integrated_gradients,grad_cam)",
+    )
+    why.add_argument(
+        "--target", help="the class the maps explain, index or name (default: each image's top class)"
+    )
+    why.add_argument("--layer", help="Grad-CAM's layer (default: the last convolution's output)")
+    why.add_argument(
+        "--out", default="featviz-attribution", help="output folder (default: featviz-attribution)"
+    )
+    why.add_argument(
+        "--per-sheet", type=_positive("--per-sheet"), default=20, help="images per sheet (default: 20)"
+    )
+    why.add_argument("--seed", type=_seed, default=0, help="SmoothGrad's noise seed (default: 0)")
+    _model_options(why)
+    why.set_defaults(handler=attribute)
+
+    best = commands.add_parser(
+        "examples",
+        help="the images of a dataset each class or filter responds to most",
+        description="For each target of MODEL, the K images of DATA (a folder of images, or a .npy "
+        "array) it responds to most, in labelled PNG sheets: one row per target, best first.",
+    )
+    best.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
+    best.add_argument("data", help="a folder of images (searched recursively) or a .npy array")
+    best.add_argument(
+        "--classes",
+        help="class indices and ranges, e.g. 0-99 or 1,5,9 (default: every class, unless --layer is given)",
+    )
+    best.add_argument("--layer", help="a hidden layer whose filters to find examples for")
+    best.add_argument("--channels", help="filters of --layer, e.g. 0-15 (default: all)")
+    best.add_argument("--pre-activation", action="store_true", help="read --layer before its activation")
+    best.add_argument(
+        "--k",
+        type=_positive("--k"),
+        default=defaults.EXAMPLES_K,
+        help=f"images per target (default: {defaults.EXAMPLES_K})",
+    )
+    best.add_argument("--out", default="featviz-examples", help="output folder (default: featviz-examples)")
+    best.add_argument(
+        "--per-sheet", type=_positive("--per-sheet"), default=20, help="targets per sheet (default: 20)"
+    )
+    _model_options(best)
+    best.set_defaults(handler=examples)
     return parser
+
+
+def _model_options(command):
+    """The options that say how to load and feed MODEL."""
+    command.add_argument(
+        "--weights",
+        default="imagenet",
+        choices=["imagenet", "none"],
+        help="weights of a keras.applications model (default: imagenet, downloaded once)",
+    )
+    command.add_argument(
+        "--preprocess",
+        help="none, unit, tf, caffe, torch or a keras.applications name "
+        "(default: the application's own; none for saved models)",
+    )
+    command.add_argument("--class-names", help="a text file with one class name per line")
 
 
 def _quiet_backend():

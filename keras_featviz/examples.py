@@ -19,6 +19,7 @@ from keras_featviz import defaults, imagenet
 from keras_featviz import objectives as obj
 from keras_featviz.gradients import GradientReader
 from keras_featviz.sheets import displayable, labelled_rows
+from keras_featviz.surgery import class_count
 from keras_featviz.validation import positive_int
 
 
@@ -230,8 +231,7 @@ class ExampleFinder:
             raise ValueError("`targets` must name at least one target. Received: targets=[]")
         # Names are looked up before the classifier is copied (the copy needs
         # the objectives); a 1,000-unit output has ImageNet's by default.
-        units = classifier.outputs[0].shape[-1] if getattr(classifier, "outputs", None) else None
-        lookup = class_names if class_names is not None else imagenet.names_for(units)
+        lookup = class_names if class_names is not None else imagenet.names_for(class_count(classifier))
         self.objectives = [obj.from_target(t, lookup) for t in targets]
         self.reader = GradientReader(
             classifier,

@@ -85,6 +85,16 @@ def target_layers(model):
     return rows
 
 
+def class_count(model):
+    """The classes of a classifier, as `ClassifierProbe` counts them, without copying it.
+
+    One output unit is a binary classifier: 2 classes.
+    """
+    outputs = getattr(model, "outputs", None) or []
+    units = outputs[0].shape[-1] if len(outputs) == 1 else None
+    return 2 if units == 1 else units
+
+
 def unknown_layer_error(name, model):
     """A `ValueError` for a layer name not in `model`, listing close names."""
     names = all_layer_names(model)

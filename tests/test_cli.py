@@ -211,6 +211,22 @@ def test_unwritable_outputs_are_refused_before_any_work(saved_classifier, tmp_pa
             ["train-dae", "no_such_folder"],
             "keras-featviz train-dae: error: no image folder at 'no_such_folder'",
         ),
+        (
+            ["attribute", "{model}", "no_such_folder"],
+            "keras-featviz attribute: error: no image folder at 'no_such_folder' (IMAGES)",
+        ),
+        (
+            ["attribute", "{model}", "x", "--methods", "saliency,lime"],
+            "keras-featviz attribute: error: --methods: `methods` must be one or more of",
+        ),
+        (
+            ["examples", "{model}", "x", "--classes", "0,3"],
+            "keras-featviz examples: error: --classes: the model has 3 classes (0-2); got 3",
+        ),
+        (
+            ["examples", "{model}", "x", "--layer", "conf"],
+            "keras-featviz examples: error: --layer: No layer named 'conf' in the classifier 'tiny_cnn'.",
+        ),
     ],
 )
 def test_commands_answer_bad_input_with_one_line(saved_classifier, capsys, argv, message):
@@ -240,6 +256,50 @@ def test_generator_choices_match_the_library():
     from keras_featviz.generator_source import MODES
 
     assert cli.GENERATORS == MODES
+
+
+def test_attribution_methods_match_the_library():
+    from keras_featviz.attribution import METHODS
+
+    assert cli.ATTRIBUTION_METHODS == METHODS
+
+
+def _image_folder(images, folder):
+    from PIL import Image
+
+    folder.mkdir()
+    for i, image in enumerate(images):
+        Image.fromarray(image).resize((40, 32)).save(folder / f"{i:02d}.png")  # another size and aspect
+    return str(folder)
+
+
+def test_attribute_writes_a_sheet_a_row_per_image(saved_classifier, patches, tmp_path, capsys):
+    folder = _image_folder(patches[0][:3], tmp_path / "images")
+    out = tmp_path / "maps"
+    code = cli.main(
+        ["attribute", saved_classifier, folder, "--methods", "saliency,grad_cam", "--out", str(out)]
+    )
+    assert code == 0
+    assert os.listdir(out) == ["attribution.png"]
+    from PIL import Image
+
+    # 3 rows (a title, the 128 px tiles, captions), 3 tiles each: the image and two maps.
+    assert Image.open(out / "attribution.png").size == (3 * 128, 3 * (14 + 128 + 14))
+    assert "3 images in" in capsys.readouterr().out
+
+
+def test_examples_writes_a_row_per_target(saved_classifier, patches, tmp_path, capsys):
+    import numpy as np
+
+    data = tmp_path / "data.npy"
+    np.save(data, patches[0][:60])
+    out = tmp_path / "found"
+    code = cli.main(["examples", saved_classifier, str(data), "--k", "4", "--out", str(out)])
+    assert code == 0
+    from PIL import Image
+
+    assert Image.open(out / "examples.png").size == (4 * 128, 3 * (14 + 128 + 14))
+    assert "3 targets in" in capsys.readouterr().out
 
 
 def test_layers_lists_targetable_layers(saved_classifier, capsys):
