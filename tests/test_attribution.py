@@ -134,7 +134,7 @@ def test_maps_of_a_randomised_classifier_differ(cue_model, cued_images, method):
 
 def test_integrated_gradients_add_up_to_the_score_change(trained_classifier, patches):
     images = patches[0][:4].astype("float32")
-    attributor = Attributor(trained_classifier, steps=64)
+    attributor = Attributor(trained_classifier)  # the default 32 steps
     result = attributor.attribute(images, "integrated_gradients", targets=1)
     at_baseline = attributor.attribute(np.zeros_like(images), "saliency", targets=1).scores
     totals = result.maps["integrated_gradients"].sum(axis=(1, 2))
