@@ -65,6 +65,13 @@ class AttributionCallback(keras.callbacks.Callback):
             `samples`, `noise`, `steps`, `baseline`, `patch`, `seed`,
             `batch_size`, `head`, `input_shape`).
 
+    Attributes:
+        logged_epochs: Epochs whose maps were written (0-based).
+        over_budget_epochs: Epochs skipped to stay within `max_overhead`
+            (the last epoch is always written).
+        skipped_epochs: Epochs whose maps failed (a warning said why).
+        last_result: The last `Attribution`.
+
     Example:
 
     ```python

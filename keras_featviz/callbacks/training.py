@@ -149,8 +149,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             `every_n_epochs`, `log_dir`, `run_name` or `image_dir`; in
             `on_train_begin`, before the first epoch, for a bad target
             (class, layer, channel or unit out of range), a generator that
-            does not fit the model input, a bad decoder, or a log directory
-            that cannot be written.
+            does not fit the model input, a bad decoder, `examples` whose
+            images do not fit the model, or a log directory that cannot be
+            written.
     """
 
     def __init__(
