@@ -393,3 +393,25 @@ def test_examples_that_do_not_fit_raise_before_the_first_epoch(patches, tmp_path
     with pytest.raises(ValueError, match=r"Images must be \(N, 16, 16, 3\) for this classifier"):
         compiled().fit(*patches, epochs=1, verbose=0, callbacks=[callback, counter])
     assert counter.begun == 0
+
+
+def test_examples_are_read_as_fit_reads_them_whatever_preprocess_says(patches, tmp_path):
+    # A model that takes [0, 1] images: `preprocess="unit"` maps the generated
+    # pixels for it, and the examples data is already in [0, 1], as `fit` gets it.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Conv2D(8, 3, activation="relu", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    x, y = patches[0] / 255.0, patches[1]
+    callback = FeatureVisualizationCallback(
+        log_dir=tmp_path, preprocess="unit", examples=(x[:90], y[:90]), examples_k=3, **FAST
+    )
+    compiled(model).fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[callback])
+    expected = keras_featviz.dataset_examples(model, (x[:90], y[:90]), [0, 1, 2], k=3)
+    np.testing.assert_array_equal(callback.last_examples.indices, expected.indices)
+    np.testing.assert_array_equal(callback.last_examples.images, expected.images)

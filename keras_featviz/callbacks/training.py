@@ -108,10 +108,11 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             Defaults to `None`.
         seed: Int or `None`, for repeatable images (see
             `defaults.CALLBACK_SEED`). Defaults to `0`.
-        examples: Optional data to find dataset examples in each time (an
-            array, `(x, y)`, `tf.data.Dataset` or `keras.utils.PyDataset`,
-            as `keras_featviz.dataset_examples` takes it; a few hundred
-            validation images keep it cheap). Each target then also gets
+        examples: Optional data to find dataset examples in each time: an
+            array, `(x, y)`, `tf.data.Dataset` or `keras.utils.PyDataset` of
+            images as the model takes them (as `fit` gets them, whatever
+            `preprocess` says; a few hundred validation images keep it
+            cheap). Each target then also gets
             the image `examples/<label>`: its synthesized image, then the
             `examples_k` images of the data it responds to most now (and
             `examples.png` of all targets in `image_dir`).
@@ -288,11 +289,12 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self.objectives = self.visualizer.prepare(targets)
         self.tags = unique_tags([self.visualizer.label(o) for o in self.objectives])
         if self.examples is not None and self.finder is None:
+            # The data is what `fit` takes: the model's own input, so no
+            # `preprocess` (that maps generated pixels for the model).
             self.finder = ExampleFinder(
                 self.model,
                 self.objectives,
                 k=self.examples_k,
-                preprocess=self.preprocess,
                 class_names=self.visualizer.class_names,
                 input_shape=self.visualizer.image_shape,
             )
