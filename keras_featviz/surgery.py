@@ -290,6 +290,15 @@ class _Tracer:
             return linear(*args, **kwargs), squashing
         return output, None
 
+    def features(self, output):
+        """The input of the layer that computes the logits behind `output`, or `None`."""
+        layer, args, _ = self.producers[id(output)]
+        if _squashing_kind(layer) == "layer":  # a separate softmax: the layer before it
+            if id(args[0]) not in self.producers:
+                return None
+            layer, args, _ = self.producers[id(args[0])]
+        return args[0] if args else None
+
     def copy_weights(self):
         for original, copy in self.copies.values():
             copy.set_weights(original.get_weights())
@@ -324,6 +333,9 @@ class ClassifierProbe:
             named layer's output, and is the probe's only trainable layer
             (`keras_featviz.gradients` reads gradients through it).
             Defaults to `None`.
+        features: Bool, also output `"features"`: the penultimate
+            features, the input of the layer that computes the logits,
+            flattened. Defaults to `False`.
 
     Attributes:
         model: The frozen copy, a `keras.Model` from an image to a dict with
@@ -345,7 +357,16 @@ class ClassifierProbe:
             output, or a layer name is unknown (close names are listed).
     """
 
-    def __init__(self, classifier, layers=(), dtype_policy=None, input_shape=None, head="auto", offset=None):
+    def __init__(
+        self,
+        classifier,
+        layers=(),
+        dtype_policy=None,
+        input_shape=None,
+        head="auto",
+        offset=None,
+        features=False,
+    ):
         self.input_shape = image_input_shape(classifier, input_shape)
         self.classifier = classifier
         pre_activation = [name[: -len(PRE_ACTIVATION)] for name in layers if name.endswith(PRE_ACTIVATION)]
@@ -359,6 +380,8 @@ class ClassifierProbe:
         logits, self.squashing = tracer.logits(output)
         self.head, logits = _read_head(head, self.squashing, logits)
         outputs = {"logits": logits}
+        if features:
+            outputs["features"] = self._features(tracer, output, classifier)
         for name in layers:
             if name not in tracer.outputs:
                 raise unknown_layer_error(name.removesuffix(PRE_ACTIVATION), classifier)
@@ -379,6 +402,16 @@ class ClassifierProbe:
                 layer.trainable = layer is offset[1]
         self.num_classes = int(outputs["logits"].shape[-1])
         self.output_shapes = {name: tuple(outputs[name].shape[1:]) for name in layers}
+
+    @staticmethod
+    def _features(tracer, output, classifier):
+        found = tracer.features(output)
+        if found is None:
+            raise ValueError(
+                "The classifier's logits are not computed by a layer from features, so there are no "
+                f"penultimate features to compare. Received: classifier={classifier.name!r}"
+            )
+        return keras.layers.Flatten(name="features")(found) if len(found.shape) > 2 else found
 
     def probabilities(self, logits):
         """The class probabilities of NumPy `logits` `(N, classes)`, as the head gives them."""

@@ -72,7 +72,7 @@ def test_a_failed_epoch_warns_and_training_goes_on(patches, tmp_path, monkeypatc
     monkeypatch.setattr(Attributor, "attribute", fails_on_the_third_call)
     with pytest.warns(
         RuntimeWarning,
-        match=r"maps of epoch 1 failed and are skipped; training goes on\. \(RuntimeError: boom\)",
+        match=r"attribution maps of epoch 1 failed and are skipped; training goes on\. \(RuntimeError: boom\)",
     ):
         compiled().fit(*patches, epochs=2, batch_size=32, verbose=0, callbacks=[callback])
     assert callback.skipped_epochs == [0]
@@ -84,7 +84,9 @@ def test_the_budget_skips_epochs_and_says_so(patches, tmp_path):
     callback = AttributionCallback(
         patches[0][:16], methods="smoothgrad", samples=64, log_dir=tmp_path, max_overhead=0.01
     )
-    with pytest.warns(RuntimeWarning, match=r"AttributionCallback: epoch 2 is skipped: the last maps took"):
+    with pytest.warns(
+        RuntimeWarning, match=r"AttributionCallback: epoch 2 is skipped: the last attribution maps took"
+    ):
         compiled().fit(
             patches[0][:96], patches[1][:96], epochs=3, batch_size=32, verbose=0, callbacks=[callback]
         )

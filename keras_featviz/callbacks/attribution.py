@@ -8,24 +8,18 @@ explains and its probability. The model under training is only read.
 """
 
 import os
-import time
-import warnings
 from collections.abc import Callable, Sequence
 
-import keras
 import numpy as np
 
 from keras_featviz import defaults
 from keras_featviz.attribution import Attributor, check_methods
-from keras_featviz.callbacks.training import preserved_random_state
+from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.results import file_stem
-from keras_featviz.tensorboard import EventWriter, unique_tags
-from keras_featviz.validation import directory_path, number, positive_int, writable_directory
-
-SECONDS_DESCRIPTION = "Seconds the attribution maps of this epoch took."
+from keras_featviz.tensorboard import unique_tags
 
 
-class AttributionCallback(keras.callbacks.Callback):
+class AttributionCallback(PeriodicView):
     """Log attribution maps of fixed images to TensorBoard while the model trains.
 
     At step = epoch, each image gets one TensorBoard image under
@@ -89,6 +83,9 @@ class AttributionCallback(keras.callbacks.Callback):
             target.
     """
 
+    name = "attribution maps"
+    key = "attribution"
+
     def __init__(
         self,
         images,
@@ -103,7 +100,7 @@ class AttributionCallback(keras.callbacks.Callback):
         max_overhead: float | None = defaults.MAX_OVERHEAD,
         **attributor_kwargs,
     ) -> None:
-        super().__init__()
+        super().__init__(log_dir, run_name, every_n_epochs, max_overhead)
         self.images = np.array(images, "float32")  # a copy: the user's array is not kept
         if labels is not None:
             labels = [int(k) for k in np.asarray(labels).reshape(-1)]
@@ -115,41 +112,27 @@ class AttributionCallback(keras.callbacks.Callback):
         self.labels = labels
         self.methods = check_methods(methods)
         self.targets = targets
-        self.log_dir = directory_path(log_dir, "log_dir")
-        self.run_name = run_name
         self.class_names = class_names
         self.preprocess = preprocess
-        self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
-        self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
         self.attributor_kwargs = attributor_kwargs
         self.attributor = None
-        self.writer = None
+        self.last_result = None
         self._attributed_model = None
 
-    def on_train_begin(self, logs=None):
-        with preserved_random_state():
-            if self.attributor is None or self._attributed_model is not self.model:
-                self.attributor = Attributor(
-                    self.model,
-                    preprocess=self.preprocess,
-                    class_names=self.class_names,
-                    **self.attributor_kwargs,
-                )
-                self._attributed_model = self.model
-            self.attributor.check_images(self.images)
-            # One image through every method: a bad target or layer fails now, not after an epoch.
-            self.attributor.attribute(self.images[:1], self.methods, self._first_target())
-        run_dir = os.path.join(self.log_dir, self.run_name)
-        writable_directory(run_dir)
-        self.writer = EventWriter(run_dir)
+    def _prepare(self):
+        if self.attributor is None or self._attributed_model is not self.model:
+            self.attributor = Attributor(
+                self.model,
+                preprocess=self.preprocess,
+                class_names=self.class_names,
+                **self.attributor_kwargs,
+            )
+            self._attributed_model = self.model
+        self.attributor.check_images(self.images)
+        # One image through every method: a bad target or layer fails now, not after an epoch.
+        self.attributor.attribute(self.images[:1], self.methods, self._first_target())
         self.tags = unique_tags([self._tag(i) for i in range(len(self.images))])
-        self.logged_epochs, self.skipped_epochs, self.over_budget_epochs = [], [], []
-        self.seconds = {}
         self.last_result = None
-        self._last_epoch = None
-        self._training_seconds = 0.0
-        self._epoch_began = None
-        self._warned_skip = False
 
     def _first_target(self):
         if self.targets is None or isinstance(self.targets, (str, int)) or np.ndim(self.targets) == 0:
@@ -161,63 +144,12 @@ class AttributionCallback(keras.callbacks.Callback):
             return f"attribution/{i:02d}"
         return f"attribution/{i:02d}_{file_stem(self._class_name(self.labels[i]))}"
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_began = time.perf_counter()
+    def _class_name(self, k):
+        return str(self.attributor.class_names[k]) if self.attributor.class_names else f"class_{k}"
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._last_epoch = epoch
-        if self._epoch_began is not None:
-            self._training_seconds += time.perf_counter() - self._epoch_began
-        if (epoch + 1) % self.every_n_epochs == 0:
-            self._attribute(epoch)
-
-    def on_train_end(self, logs=None):
-        try:
-            # The last epoch is shown even if the budget skipped it: it is the model fit returns.
-            done = self.logged_epochs + self.skipped_epochs
-            if self._last_epoch is not None and self._last_epoch not in done:
-                if self._last_epoch in self.over_budget_epochs:
-                    self.over_budget_epochs.remove(self._last_epoch)
-                self._attribute(self._last_epoch, forced=True)
-        finally:
-            if self.writer is not None:
-                self.writer.close()
-
-    def _over_budget(self):
-        if self.max_overhead is None or not self.seconds:
-            return False
-        return list(self.seconds.values())[-1] > self.max_overhead * self._training_seconds
-
-    def _attribute(self, epoch, forced=False):
-        if not forced and self._over_budget():
-            self.over_budget_epochs.append(epoch)
-            self._warn_skip(epoch)
-            return
-        started = time.perf_counter()
-        try:
-            with preserved_random_state():
-                self.attributor.sync_weights()
-                result = self.attributor.attribute(self.images, self.methods, self.targets)
-            self._write(result, epoch)
-        except Exception as error:  # a failed picture must not end the user's training
-            self.skipped_epochs.append(epoch)
-            warnings.warn(
-                f"AttributionCallback: the attribution maps of epoch {epoch + 1} failed and are "
-                f"skipped; training goes on. ({type(error).__name__}: {error})",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return
-        self.seconds[epoch] = time.perf_counter() - started
-        self._training_seconds = 0.0
-        self.writer.scalar(
-            "attribution_seconds", self.seconds[epoch], step=epoch, description=SECONDS_DESCRIPTION
-        )
-        self.writer.flush()
-        self.logged_epochs.append(epoch)
-        self.last_result = result
-
-    def _write(self, result, epoch):
+    def _view(self, epoch):
+        self.attributor.sync_weights()
+        result = self.attributor.attribute(self.images, self.methods, self.targets)
         for i, tag in enumerate(self.tags):
             strip = np.asarray(result.sheet([i]))
             truth = "" if self.labels is None else f" (true: {self._class_name(self.labels[i])})"
@@ -231,20 +163,4 @@ class AttributionCallback(keras.callbacks.Callback):
                     result.probabilities[i, target],
                     step=epoch,
                 )
-
-    def _class_name(self, k):
-        return str(self.attributor.class_names[k]) if self.attributor.class_names else f"class_{k}"
-
-    def _warn_skip(self, epoch):
-        if self._warned_skip:
-            return
-        self._warned_skip = True
-        warnings.warn(
-            f"AttributionCallback: epoch {epoch + 1} is skipped: the last maps took "
-            f"{list(self.seconds.values())[-1]:.2f} s, more than max_overhead={self.max_overhead:g} "
-            "of the training time since. Pass fewer images or methods, every_n_epochs, a larger "
-            "max_overhead, or max_overhead=None. (Warned once; `attribution_seconds` logs each "
-            "epoch's cost.)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        self.last_result = result

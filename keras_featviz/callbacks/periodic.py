@@ -1,0 +1,149 @@
+"""`PeriodicView`: what the attribution and memorisation callbacks share.
+
+Every `every_n_epochs` epochs, and after the last, a view of the model is
+computed and written to its own TensorBoard run; a view that failed warns
+and training goes on; a view that cost more than `max_overhead` of the
+training time since the last one makes the next epochs wait (the last epoch
+is always shown); its cost is logged as `<key>_seconds`. The model and the
+run's global random state are only read.
+"""
+
+import os
+import time
+import warnings
+
+import keras
+
+from keras_featviz.callbacks.training import preserved_random_state
+from keras_featviz.tensorboard import EventWriter
+from keras_featviz.validation import directory_path, number, positive_int, writable_directory
+
+
+class PeriodicView(keras.callbacks.Callback):
+    """Base class: subclasses define `name`, `key`, `_prepare()` and `_view(epoch)`.
+
+    `name` says what a view is in messages (plural: "attribution maps");
+    `key` starts its cost scalar, `<key>_seconds`.
+
+    `_prepare` runs in `on_train_begin` (build, and check everything that
+    can be checked before the first epoch); `_view(epoch)` computes and
+    writes one view with `self.writer`. Both run with the global random
+    state preserved.
+
+    Args:
+        log_dir: Directory of the TensorBoard logs.
+        run_name: The run folder inside `log_dir`.
+        every_n_epochs: Int, every this many epochs (and after the last).
+        max_overhead: Float > 0 or `None`: skip epochs while the last view
+            cost more than this fraction of the training time since it.
+
+    Attributes:
+        logged_epochs: Epochs whose view was written (0-based).
+        over_budget_epochs: Epochs skipped to stay within `max_overhead`.
+        skipped_epochs: Epochs whose view failed (a warning said why).
+        seconds: Dict, epoch to the seconds its view took.
+    """
+
+    name = "views"
+    key = "view"
+
+    def __init__(self, log_dir, run_name, every_n_epochs, max_overhead):
+        super().__init__()
+        self.log_dir = directory_path(log_dir, "log_dir")
+        if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name):
+            raise ValueError(
+                f"`run_name` must be a non-empty relative folder name. Received: run_name={run_name!r}"
+            )
+        self.run_name = run_name
+        self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
+        self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
+        self.writer = None
+
+    def on_train_begin(self, logs=None):
+        with preserved_random_state():
+            self._prepare()
+        run_dir = os.path.join(self.log_dir, self.run_name)
+        writable_directory(run_dir)
+        self.writer = EventWriter(run_dir)
+        self.logged_epochs, self.skipped_epochs, self.over_budget_epochs = [], [], []
+        self.seconds = {}
+        self._last_epoch = None
+        self._training_seconds = 0.0
+        self._epoch_began = None
+        self._warned_skip = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_began = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last_epoch = epoch
+        if self._epoch_began is not None:
+            self._training_seconds += time.perf_counter() - self._epoch_began
+        if (epoch + 1) % self.every_n_epochs == 0:
+            self._run(epoch)
+
+    def on_train_end(self, logs=None):
+        try:
+            # The last epoch is shown even if the budget skipped it: it is the model fit returns.
+            done = self.logged_epochs + self.skipped_epochs
+            if self._last_epoch is not None and self._last_epoch not in done:
+                if self._last_epoch in self.over_budget_epochs:
+                    self.over_budget_epochs.remove(self._last_epoch)
+                self._run(self._last_epoch, forced=True)
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+
+    def _over_budget(self):
+        if self.max_overhead is None or not self.seconds:
+            return False
+        return list(self.seconds.values())[-1] > self.max_overhead * self._training_seconds
+
+    def _run(self, epoch, forced=False):
+        if not forced and self._over_budget():
+            self.over_budget_epochs.append(epoch)
+            self._warn_skip(epoch)
+            return
+        started = time.perf_counter()
+        try:
+            with preserved_random_state():
+                self._view(epoch)
+        except Exception as error:  # a failed view must not end the user's training
+            self.skipped_epochs.append(epoch)
+            warnings.warn(
+                f"{type(self).__name__}: the {self.name} of epoch {epoch + 1} failed and are "
+                f"skipped; training goes on. ({type(error).__name__}: {error})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return
+        self.seconds[epoch] = time.perf_counter() - started
+        self._training_seconds = 0.0
+        self.writer.scalar(
+            f"{self.key}_seconds",
+            self.seconds[epoch],
+            step=epoch,
+            description=f"Seconds the {self.name} of this epoch took.",
+        )
+        self.writer.flush()
+        self.logged_epochs.append(epoch)
+
+    def _warn_skip(self, epoch):
+        if self._warned_skip:
+            return
+        self._warned_skip = True
+        warnings.warn(
+            f"{type(self).__name__}: epoch {epoch + 1} is skipped: the last {self.name} took "
+            f"{list(self.seconds.values())[-1]:.2f} s, more than max_overhead={self.max_overhead:g} "
+            "of the training time since. Pass less data or fewer targets, every_n_epochs, a larger "
+            f"max_overhead, or max_overhead=None. (Warned once; `{self.key}_seconds` logs "
+            "each epoch's cost.)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    def _prepare(self):
+        raise NotImplementedError
+
+    def _view(self, epoch):
+        raise NotImplementedError
