@@ -107,3 +107,10 @@ CALLBACK_ATTRIBUTION_METHODS = ("saliency", "grad_cam")
 EXAMPLES_K = 8
 # Images per forward pass when the data is an array.
 EXAMPLES_BATCH_SIZE = 64
+
+# -- the memorisation scores (`MemorizationCallback`) -------------------------------
+# Class images per class, each from its own seed: 3 give three pairs for
+# `sameness`, at three times the cost of one.
+MEMORIZATION_SEEDS = 3
+# Images of each class from the training and the held-out data.
+MEMORIZATION_PER_CLASS = 50

@@ -5,8 +5,8 @@ sit closer to those images than to other images of the same class (seed 000:
 class visualizations of an overfit model become near-copies or mixtures of
 training images). `MemorizationMeter` measures it per class:
 
-- `features`: in the classifier's own penultimate feature space, the cosine
-  similarity of the class image to its nearest training image of that
+- `features`: in the classifier's own penultimate feature space (centred
+  on the mean of the compared images), the cosine similarity of the class image to its nearest training image of that
   class, minus its similarity to the nearest held-out image of that class
   (equal numbers of each). Near 0 when the model treats seen and unseen
   images alike; positive when the class image is closer to what it saw.
@@ -107,8 +107,8 @@ class MemorizationMeter:
         """Copy the classifier's current weights into the frozen copy."""
         self.probe.sync_weights()
 
-    def _features(self, images):
-        return _unit_rows(keras.ops.convert_to_numpy(self.probe.model.predict_on_batch(images)["features"]))
+    def _raw_features(self, images):
+        return keras.ops.convert_to_numpy(self.probe.model.predict_on_batch(images)["features"])
 
     def measure(self, class_images):
         """The three scores of each class.
@@ -125,19 +125,28 @@ class MemorizationMeter:
         seeds = len(class_images)
         flat = class_images.reshape(-1, *class_images.shape[2:]).astype("float32")
         model_input = keras.ops.convert_to_numpy(self._preprocess(keras.ops.convert_to_tensor(flat)))
-        features = self._features(model_input).reshape(seeds, len(self.classes), -1)
+        # Features are compared after the mean of the reference images is
+        # taken away: ReLU features are all positive, and their raw cosines
+        # all near 1 (0.99 between any two class images on the shapes CNN).
+        seen = {c: self._raw_features(self.seen[c]) for c in self.classes}
+        unseen = {c: self._raw_features(self.unseen[c]) for c in self.classes}
+        centre = np.concatenate([*seen.values(), *unseen.values()]).mean(axis=0)
+        features = _unit_rows(self._raw_features(model_input) - centre).reshape(seeds, len(self.classes), -1)
         pixels = _centred_pixels(class_images.reshape(-1, *class_images.shape[2:])).reshape(
             seeds, len(self.classes), -1
         )
         scores = {FEATURES: [], PIXELS: [], SAMENESS: []}
         for n, c in enumerate(self.classes):
-            seen, unseen = self.seen[c], self.unseen[c]
             scores[FEATURES].append(
-                nearest_gap(features[:, n], self._features(seen), self._features(unseen)).mean()
+                nearest_gap(
+                    features[:, n], _unit_rows(seen[c] - centre), _unit_rows(unseen[c] - centre)
+                ).mean()
             )
             scores[PIXELS].append(
                 nearest_gap(
-                    pixels[:, n], _centred_pixels(displayable(seen)), _centred_pixels(displayable(unseen))
+                    pixels[:, n],
+                    _centred_pixels(displayable(self.seen[c])),
+                    _centred_pixels(displayable(self.unseen[c])),
                 ).mean()
             )
             similarity = features[:, n] @ features[:, n].T

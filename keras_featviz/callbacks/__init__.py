@@ -5,12 +5,16 @@
   training responds to most.
 - `AttributionCallback`: attribution maps (saliency, Grad-CAM, ...) of fixed
   validation images, epoch by epoch in TensorBoard.
+- `MemorizationCallback`: per class and epoch, whether the class images
+  resemble the training images more than held-out ones (an overfitting
+  signal).
 - `GeneratorImageLogger` and `ActivationEarlyStopping`: callbacks for the
   optimisation of the generator itself, passed to
   `FeatureVisualizer.visualize(callbacks=...)`.
 """
 
 from keras_featviz.callbacks.attribution import AttributionCallback
+from keras_featviz.callbacks.memorization import MemorizationCallback
 from keras_featviz.callbacks.optimization import ActivationEarlyStopping, GeneratorImageLogger
 from keras_featviz.callbacks.training import FeatureVisualizationCallback
 
@@ -19,4 +23,5 @@ __all__ = [
     "ActivationEarlyStopping",
     "FeatureVisualizationCallback",
     "GeneratorImageLogger",
+    "MemorizationCallback",
 ]

@@ -1,0 +1,195 @@
+"""`MemorizationCallback`: an overfitting signal from the class images, epoch by epoch.
+
+Every few epochs the callback visualizes each class from several seeds
+(warm-started from the last epoch) and scores, with
+`keras_featviz.memorization.MemorizationMeter`, how much more the class
+images resemble the model's training images than held-out images of the
+same class, and how alike the seeds' images are. The scores are TensorBoard
+scalars. The model under training is only read.
+"""
+
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from keras_featviz import defaults
+from keras_featviz import memorization as scores_module
+from keras_featviz.callbacks.periodic import PeriodicView
+from keras_featviz.generator_source import check_mode
+from keras_featviz.tensorboard import unique_tags
+from keras_featviz.validation import positive_int, random_seed
+from keras_featviz.visualizer import FeatureVisualizer
+
+DESCRIPTIONS = {
+    scores_module.FEATURES: (
+        "Nearest-training minus nearest-held-out cosine similarity of the class image, in the "
+        "model's penultimate features: near 0 when seen and unseen images are alike to the model, "
+        "positive when the class image is closer to what it trained on."
+    ),
+    scores_module.PIXELS: "The same in mean-centred pixels.",
+    scores_module.SAMENESS: "Mean cosine similarity, in penultimate features, of the class images "
+    "from different seeds: near 1 when every start ends in one image.",
+}
+
+
+class MemorizationCallback(PeriodicView):
+    """Log, per class and epoch, whether the class images look memorised.
+
+    Scalars, at step = epoch: `memorization/features/<class>`,
+    `memorization/pixels/<class>` and `sameness/<class>`, and their means
+    over the classes, `memorization/features`, `memorization/pixels` and
+    `sameness` (see `keras_featviz.memorization` for what they measure and
+    what they do not prove), and `memorization_seconds`.
+
+    Args:
+        train: `(x, y)` arrays: training images (as `fit` gets them) and
+            their classes; `per_class` of each class are used.
+        heldout: `(x, y)` arrays of images of the same classes the model
+            does not train on (validation data).
+        targets: Class indices or names to score; `None` for every class.
+            Defaults to `None`.
+        seeds: Int, class images per class, each from its own seed; 2 or
+            more give `sameness`. Defaults to
+            `defaults.MEMORIZATION_SEEDS`.
+        per_class: Int, images of each class taken from each set.
+            Defaults to `defaults.MEMORIZATION_PER_CLASS`.
+        log_dir: Directory of the TensorBoard logs. Defaults to `"logs"`.
+        run_name: The run folder inside `log_dir`. Defaults to
+            `"memorization"`.
+        class_names: Optional list naming every class. Defaults to `None`.
+        preprocess: As in `FeatureVisualizationCallback`. Defaults to
+            `None`.
+        steps: Int, optimisation steps per class image each time, each time
+            going on from the last. Defaults to `defaults.CALLBACK_STEPS`.
+        seed: Int, the first seed (the others follow it). Defaults to
+            `defaults.CALLBACK_SEED`.
+        every_n_epochs: Int. Defaults to `1`.
+        max_overhead: As in `AttributionCallback`. Defaults to
+            `defaults.MAX_OVERHEAD`.
+        **visualizer_kwargs: Further `FeatureVisualizer` arguments (the
+            scratch generator's `width` defaults to
+            `defaults.CALLBACK_WIDTH`, as in the other callback).
+
+    Example:
+
+    ```python
+    model.fit(x, y, epochs=30, validation_data=(x_val, y_val), callbacks=[
+        keras.callbacks.TensorBoard("logs"),
+        MemorizationCallback((x, y), (x_val, y_val), log_dir="logs", preprocess="unit"),
+    ])
+    ```
+
+    Raises:
+        ValueError: in `__init__` for a bad number or argument; in
+            `on_train_begin`, before the first epoch, for a target that is
+            not a class, or a class without images in either set.
+    """
+
+    name = "memorisation scores"
+    key = "memorization"
+
+    def __init__(
+        self,
+        train,
+        heldout,
+        targets=None,
+        seeds: int = defaults.MEMORIZATION_SEEDS,
+        per_class: int = defaults.MEMORIZATION_PER_CLASS,
+        log_dir: str | os.PathLike = "logs",
+        run_name: str = "memorization",
+        class_names: Sequence[str] | None = None,
+        preprocess: str | Callable | None = None,
+        steps: int = defaults.CALLBACK_STEPS,
+        seed: int = defaults.CALLBACK_SEED,
+        every_n_epochs: int = defaults.EVERY_N_EPOCHS,
+        max_overhead: float | None = defaults.MAX_OVERHEAD,
+        **visualizer_kwargs,
+    ) -> None:
+        super().__init__(log_dir, run_name, every_n_epochs, max_overhead)
+        self.train = _pair(train, "train")
+        self.heldout = _pair(heldout, "heldout")
+        self.targets = targets
+        self.seeds = positive_int(seeds, "seeds")
+        self.per_class = positive_int(per_class, "per_class")
+        self.class_names = class_names
+        self.preprocess = preprocess
+        self.steps = positive_int(steps, "steps")
+        self.seed = random_seed(seed)
+        if self.seed is None:
+            raise ValueError("`seed` must be an integer: the seeds follow it. Received: seed=None")
+        if (
+            check_mode(visualizer_kwargs.get("generator", "scratch"), visualizer_kwargs.get("decoder"))
+            == "scratch"
+        ):
+            visualizer_kwargs.setdefault("width", defaults.CALLBACK_WIDTH)
+        self.visualizer_kwargs = visualizer_kwargs
+        self.history = {}
+
+    def _prepare(self):
+        self.visualizers = [
+            FeatureVisualizer(
+                self.model,
+                preprocess=self.preprocess,
+                seed=self.seed + n,
+                class_names=self.class_names,
+                **self.visualizer_kwargs,
+            )
+            for n in range(self.seeds)
+        ]
+        first = self.visualizers[0]
+        targets = range(first.probe.num_classes) if self.targets is None else self.targets
+        objectives = [first.prepare(targets)] + [v.prepare(targets) for v in self.visualizers[1:]]
+        self.objectives = objectives[0]
+        not_classes = [o.name for o in self.objectives if o.target_class is None]
+        if not_classes:
+            raise ValueError(
+                "MemorizationCallback scores classes only (it compares class images with images of "
+                f"that class). Received: targets {not_classes}"
+            )
+        self.classes = [o.target_class for o in self.objectives]
+        self.tags = unique_tags([first.label(o) for o in self.objectives])
+        self.meter = scores_module.MemorizationMeter(
+            self.model,
+            self.train,
+            self.heldout,
+            self.classes,
+            per_class=self.per_class,
+            preprocess=self.preprocess,
+            input_shape=first.image_shape,
+        )
+        self.history = {}
+
+    def _view(self, epoch):
+        images = []
+        for visualizer in self.visualizers:
+            visualizer.sync_weights()
+            images.append(
+                visualizer.visualize(self.objectives, steps=self.steps, verbose=0, warm_start=True).images
+            )
+        self.meter.sync_weights()
+        scores = self.meter.measure(np.stack(images))
+        self.history[epoch] = scores
+        for kind, values in scores.items():
+            prefix = kind if kind == scores_module.SAMENESS else f"memorization/{kind}"
+            finite = values[np.isfinite(values)]
+            if not len(finite):
+                continue
+            self.writer.scalar(prefix, finite.mean(), step=epoch, description=DESCRIPTIONS[kind])
+            for tag, value in zip(self.tags, values):
+                if np.isfinite(value):
+                    self.writer.scalar(f"{prefix}/{tag}", value, step=epoch)
+
+
+def _pair(data, name):
+    """`(x, y)` arrays, copied no further than needed."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(
+            f"`{name}` must be a pair of arrays (x, y). Received: {name} of type {type(data).__name__}"
+        )
+    x, y = np.asarray(data[0]), np.asarray(data[1])
+    if len(x) != len(y):
+        raise ValueError(
+            f"`{name}` must hold as many labels as images. Received: {len(x)} images and {len(y)} labels"
+        )
+    return x, y
