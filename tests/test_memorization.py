@@ -126,17 +126,15 @@ def _shapes_cnn(seed):
     )
 
 
-def _final_feature_score(x, y, heldout, seed, epochs, batch_size, tmp_path):
+def _final_feature_score(x, y, heldout, seed, epochs, batch_size, every_n_epochs, tmp_path):
     model = _shapes_cnn(seed)
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
-    # Scored once, after the last epoch, with the same 120 steps in both regimes.
     callback = MemorizationCallback(
         (x, y),
         heldout,
-        seeds=1,
-        steps=120,
+        steps=20,
         per_class=20,
-        every_n_epochs=1000,
+        every_n_epochs=every_n_epochs,
         max_overhead=None,
         log_dir=tmp_path / f"{seed}_{len(x)}",
     )
@@ -147,9 +145,13 @@ def _final_feature_score(x, y, heldout, seed, epochs, batch_size, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_feature_score_separates_memorising_from_generalising(seed, tmp_path):
+    """Seed 000's check: 4 images a class for 30 epochs (memorised: training
+    accuracy 1, validation about 0.6) against 3,600 varied images for 6 epochs
+    (validation about 0.98). Both are scored 6 times, so their class images
+    had the same 6 x 20 optimisation steps; the last scores are compared."""
     (x, y), heldout, _ = shapes_data(train=1800, validation=300, test=0, size=SIZE, classes=CLASSES)
-    few = 4 * CLASSES  # 4 images a class, 30 epochs: memorised
-    memorising = _final_feature_score(x[:few], y[:few], heldout, seed, 30, 8, tmp_path)
+    few = 4 * CLASSES
+    memorising = _final_feature_score(x[:few], y[:few], heldout, seed, 30, 8, 5, tmp_path)
     many_x, many_y = np.concatenate([x, augment(x, seed=seed)]), np.concatenate([y, y])
-    generalising = _final_feature_score(many_x, many_y, heldout, seed, 6, 32, tmp_path)
+    generalising = _final_feature_score(many_x, many_y, heldout, seed, 6, 32, 1, tmp_path)
     assert memorising > generalising + 0.02, (memorising, generalising)
