@@ -9,6 +9,10 @@ images, on three seeds. Prints the curves and writes
 `results/memorization.json`.
 
     python benchmarks/memorization.py            # about 10 minutes on 2 cores
+    python benchmarks/memorization.py --plot     # only redraw the chart from the JSON
+
+`results/memorization.png` draws the feature score over the epochs: one
+line per run, memorising runs red, generalising runs blue.
 """
 
 import json
@@ -85,7 +89,49 @@ def run(regime, seed, data, logs):
     }
 
 
+def plot(results, path, width=640, height=360, margin=48):
+    """A line chart of the feature score over epochs, drawn with PIL."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    curves = {name: result["features"] for name, result in results.items()}
+    epochs = max(len(c) for c in curves.values())
+    low = min(min(c) for c in curves.values())
+    high = max(max(c) for c in curves.values())
+    low, high = min(low, 0.0) - 0.02, high + 0.02
+
+    def point(epoch, value):
+        x = margin + (epoch - 1) / max(epochs - 1, 1) * (width - 2 * margin)
+        y = height - margin - (value - low) / (high - low) * (height - 2 * margin)
+        return x, y
+
+    chart = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(chart)
+    font = ImageFont.load_default()
+    draw.line([point(1, 0.0), point(epochs, 0.0)], fill=(160, 160, 160))
+    draw.line([(margin, margin), (margin, height - margin), (width - margin, height - margin)], fill="black")
+    for value in (low + 0.02, 0.0, high - 0.02):
+        draw.text((4, point(1, value)[1] - 6), f"{value:+.2f}", fill="black", font=font)
+    for epoch in (1, 6, 10, 20, 30):
+        if epoch <= epochs:
+            draw.text((point(epoch, low)[0] - 4, height - margin + 4), str(epoch), fill="black", font=font)
+    for name, curve in curves.items():
+        colour = (200, 40, 40) if name.startswith("memorises") else (40, 80, 220)
+        draw.line([point(e + 1, v) for e, v in enumerate(curve)], fill=colour, width=2)
+    draw.text((margin, 8), "memorization/features, mean over 6 classes, by epoch", fill="black", font=font)
+    draw.text(
+        (margin, 22),
+        "red: 4 images a class (memorises); blue: 3,600 images (generalises); 3 seeds",
+        fill="black",
+        font=font,
+    )
+    chart.save(path)
+
+
 def main():
+    if "--plot" in sys.argv:
+        results = json.loads((HERE / "results" / "memorization.json").read_text())
+        plot(results, HERE / "results" / "memorization.png")
+        return
     (x, y), (x_val, y_val), _ = shapes_data(train=1800, validation=300, test=0, size=SIZE, classes=CLASSES)
     logs = Path("/tmp/featviz-memorization-logs")
     results = {}
@@ -105,7 +151,8 @@ def main():
         print(f"seed {seed}: last-epoch feature score {memorising:+.3f} (memorises) vs {generalising:+.3f}")
     out = HERE / "results" / "memorization.json"
     out.write_text(json.dumps(results, indent=1))
-    print(f"Wrote {out}")
+    plot(results, HERE / "results" / "memorization.png")
+    print(f"Wrote {out} and memorization.png")
 
 
 if __name__ == "__main__":
