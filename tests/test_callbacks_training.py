@@ -415,3 +415,19 @@ def test_examples_are_read_as_fit_reads_them_whatever_preprocess_says(patches, t
     expected = keras_featviz.dataset_examples(model, (x[:90], y[:90]), [0, 1, 2], k=3)
     np.testing.assert_array_equal(callback.last_examples.indices, expected.indices)
     np.testing.assert_array_equal(callback.last_examples.images, expected.images)
+
+
+def test_failing_examples_warn_and_keep_the_images(patches, tmp_path, monkeypatch):
+    from keras_featviz.examples import ExampleFinder
+
+    def fails(self, data):
+        raise RuntimeError("no disk")
+
+    monkeypatch.setattr(ExampleFinder, "find", fails)
+    callback = FeatureVisualizationCallback(log_dir=tmp_path, examples=patches[0][:30], **FAST)
+    with pytest.warns(RuntimeWarning, match=r"dataset examples of epoch 1 failed and are skipped.*no disk"):
+        compiled().fit(*patches, epochs=1, batch_size=64, verbose=0, callbacks=[callback])
+    assert callback.logged_epochs == [0]
+    run = read_run(tmp_path / "featviz")
+    assert image_steps(run, "class_0") == [0]
+    assert not any(tag.startswith("examples/") for tag in run.Tags()["tensors"])
