@@ -419,7 +419,7 @@ def examples(args):
         write_atomically(paths[-1], lambda path, sheet=sheet: sheet.save(path, format="PNG"))
     print(
         f"{len(found)} targets in {time.time() - started:.0f} s. Each row: a target's images, "
-        "best first; under each: its number in DATA (name order) and a = the target's value "
+        "best first; under each: its number in DATA (files in name order) and a = the target's value "
         f"on it (a class's logit, a channel's mean). Wrote {', '.join(paths)}"
     )
     return 0
