@@ -345,11 +345,11 @@ class Attributor:
     # -- the methods: each (reader, images, which, objectives) -> (N, H, W) ----------
 
     def _saliency(self, reader, images, which, objectives):
-        gradients = reader(images, which)[0]
+        gradients = reader(images, which, outputs=False)[0]
         return np.max(np.abs(gradients), axis=-1)
 
     def _gradient_x_input(self, reader, images, which, objectives):
-        gradients = reader(images, which)[0]
+        gradients = reader(images, which, outputs=False)[0]
         return np.sum(gradients * images, axis=-1)
 
     def _smoothgrad(self, reader, images, which, objectives):
@@ -359,7 +359,7 @@ class Attributor:
         total = np.zeros(images.shape[:3], "float32")
         for _ in range(self.samples):
             noisy = images + rng.normal(size=images.shape).astype("float32") * spread
-            total += np.max(np.abs(reader(noisy, which)[0]), axis=-1)
+            total += np.max(np.abs(reader(noisy, which, outputs=False)[0]), axis=-1)
         return total / self.samples
 
     def _integrated_gradients(self, reader, images, which, objectives):
@@ -367,7 +367,7 @@ class Attributor:
         total = np.zeros_like(images)
         # The midpoint rule: `steps` points inside the path, none at its ends.
         for alpha in (np.arange(self.steps) + 0.5) / self.steps:
-            total += reader(baseline + alpha * (images - baseline), which)[0]
+            total += reader(baseline + alpha * (images - baseline), which, outputs=False)[0]
         return np.sum((images - baseline) * total / self.steps, axis=-1)
 
     def _grad_cam(self, reader, images, which, objectives):

@@ -134,27 +134,32 @@ class GradientReader:
         """Copy the classifier's current weights into the frozen copy."""
         self.probe.sync_weights()
 
-    def __call__(self, images, which):
+    def __call__(self, images, which, outputs=True):
         """Gradients of each image's objective.
 
         Args:
             images: float array `(N, H, W, C)`, before `preprocess`.
             which: int array `(N,)`, the index of each image's objective in
                 `objectives`.
+            outputs: Bool, also return the scores and the layer's output
+                (one more forward pass). Defaults to `True`.
 
         Returns:
             A tuple `(gradients, scores, values)`: float32 arrays of the
             gradients `(N, ...)` with respect to the image or the layer,
             the objectives' scores `(N,)`, and the layer's output `(N,
-            ...)` (`None` for the image).
+            ...)` (`None` for the image); scores and values are `None`
+            without `outputs`.
         """
         images = np.asarray(images, "float32")
         rows = self.plan.weights[np.asarray(which, "int64")]
         parts = [
-            self._batch(images[s : s + self.batch_size], rows[s : s + self.batch_size])
+            self._batch(images[s : s + self.batch_size], rows[s : s + self.batch_size], outputs)
             for s in range(0, len(images), self.batch_size)
         ]
         gradients, scores, values = (list(p) for p in zip(*parts))
+        if not outputs:
+            return np.concatenate(gradients), None, None
         values = None if self.layer is IMAGE else np.concatenate(values)
         return np.concatenate(gradients), np.concatenate(scores), values
 
@@ -175,14 +180,17 @@ class GradientReader:
             return array
         return np.concatenate([array, np.zeros((pad, *array.shape[1:]), array.dtype)])
 
-    def _batch(self, images, rows):
+    def _batch(self, images, rows, outputs=True):
         count = len(images)
         images, rows = self._padded(images), self._padded(rows)
-        outputs = self.model.predict_on_batch(images)
         self.model.train_on_batch(images, rows)
         variable = self._offset.offset
         gradient = ops.convert_to_numpy(variable)[:count]
         variable.assign(ops.zeros(variable.shape, variable.dtype))
+        if not outputs:
+            return gradient, None, None
+        # Read after the step: the offset is zero again, so these are the images' own.
+        outputs = self.model.predict_on_batch(images)
         scores = np.sum(ops.convert_to_numpy(outputs["readouts"]) * rows, axis=1)[:count]
         values = ops.convert_to_numpy(outputs["layer"])[:count] if "layer" in outputs else None
         return gradient, scores, values
