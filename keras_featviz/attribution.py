@@ -22,7 +22,6 @@ Example:
 """
 
 import numbers
-import os
 from collections.abc import Callable, Sequence
 
 import keras
@@ -32,7 +31,7 @@ from keras import ops
 from keras_featviz import defaults, imagenet
 from keras_featviz import objectives as obj
 from keras_featviz.gradients import IMAGE, GradientReader
-from keras_featviz.sheets import displayable, heat_overlay, labelled_rows
+from keras_featviz.sheets import displayable, heat_overlay, labelled_rows, save_sheets
 from keras_featviz.surgery import all_layer_names, is_graph_model, unknown_layer_error
 from keras_featviz.validation import number, positive_int, random_seed
 
@@ -155,17 +154,7 @@ class Attribution:
         Returns:
             The list of paths written.
         """
-        from keras_featviz.results import write_atomically
-
-        per_sheet = positive_int(per_sheet, "per_sheet")
-        starts = range(0, len(self), per_sheet)
-        paths = []
-        for n, start in enumerate(starts):
-            name = "attribution.png" if len(starts) == 1 else f"attribution_{n:03d}.png"
-            sheet = self.sheet(range(start, min(start + per_sheet, len(self))))
-            paths.append(os.path.join(os.fspath(directory), name))
-            write_atomically(paths[-1], lambda path, sheet=sheet: sheet.save(path, format="PNG"))
-        return paths
+        return save_sheets(self.sheet, len(self), directory, "attribution", per_sheet)
 
 
 class Attributor:

@@ -387,7 +387,6 @@ def attribute(args):
 def examples(args):
     """The images of DATA each target responds to most: a labelled PNG sheet, a row per target."""
     from keras_featviz.examples import ExampleFinder
-    from keras_featviz.results import write_atomically
     from keras_featviz.surgery import class_count, target_layers, unknown_layer_error
 
     _checked_out(args.out)
@@ -411,12 +410,7 @@ def examples(args):
     print(f"Finding the top {args.k} of {len(images)} images for {len(targets)} targets of {model.name!r}...")
     started = time.time()
     found = finder.find(images)
-    paths = []
-    for n, start in enumerate(range(0, len(found), args.per_sheet)):
-        sheet = found.sheet(range(start, min(start + args.per_sheet, len(found))))
-        name = "examples.png" if len(found) <= args.per_sheet else f"examples_{n:03d}.png"
-        paths.append(os.path.join(args.out, name))
-        write_atomically(paths[-1], lambda path, sheet=sheet: sheet.save(path, format="PNG"))
+    paths = found.save(args.out, per_sheet=args.per_sheet)
     print(
         f"{len(found)} targets in {time.time() - started:.0f} s. Each row: a target's images, "
         "best first; under each: its number in DATA (files in name order) and a = the target's value "

@@ -18,7 +18,7 @@ import numpy as np
 from keras_featviz import defaults, imagenet
 from keras_featviz import objectives as obj
 from keras_featviz.gradients import GradientReader
-from keras_featviz.sheets import displayable, labelled_rows
+from keras_featviz.sheets import displayable, labelled_rows, save_sheets
 from keras_featviz.surgery import class_count
 from keras_featviz.validation import positive_int
 
@@ -83,6 +83,14 @@ class DatasetExamples:
         return labelled_rows(
             [s[0] for s in strips], [s[1] for s in strips], [self.labels[t] for t in indices]
         )
+
+    def save(self, directory, per_sheet=20):
+        """Write `examples.png` (or `examples_000.png`, ...), a row per target, into `directory`.
+
+        Returns:
+            The list of paths written.
+        """
+        return save_sheets(self.sheet, len(self), directory, "examples", per_sheet)
 
 
 def _batches(data, batch_size):

@@ -6,10 +6,13 @@
   the attribution and dataset-example PNGs and TensorBoard images.
 """
 
+import os
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from keras_featviz.results import MIN_SIDE, fit_text, to_pil
+from keras_featviz.results import MIN_SIDE, fit_text, to_pil, write_atomically
+from keras_featviz.validation import positive_int
 
 CAPTION_HEIGHT = 14
 
@@ -124,3 +127,23 @@ def labelled_rows(rows, captions, titles=None, tile=MIN_SIDE):
                 font=font,
             )
     return sheet
+
+
+def save_sheets(sheet, count, directory, stem, per_sheet):
+    """Write `sheet(indices)` for rows of at most `per_sheet` into `directory`.
+
+    Files: `{stem}.png`, or `{stem}_000.png`, ... when the rows need several
+    sheets; each written under a temporary name and renamed.
+
+    Returns:
+        The list of paths written.
+    """
+    per_sheet = positive_int(per_sheet, "per_sheet")
+    starts = range(0, count, per_sheet)
+    paths = []
+    for n, start in enumerate(starts):
+        name = f"{stem}.png" if len(starts) == 1 else f"{stem}_{n:03d}.png"
+        picture = sheet(range(start, min(start + per_sheet, count)))
+        paths.append(os.path.join(os.fspath(directory), name))
+        write_atomically(paths[-1], lambda path, picture=picture: picture.save(path, format="PNG"))
+    return paths

@@ -139,8 +139,8 @@ class MemorizationCallback(PeriodicView):
         ]
         first = self.visualizers[0]
         targets = range(first.probe.num_classes) if self.targets is None else self.targets
-        objectives = [first.prepare(targets)] + [v.prepare(targets) for v in self.visualizers[1:]]
-        self.objectives = objectives[0]
+        # Every seed's visualizer is built and compiled now, not in the first epoch.
+        self.objectives = [visualizer.prepare(targets) for visualizer in self.visualizers][0]
         not_classes = [o.name for o in self.objectives if o.target_class is None]
         if not_classes:
             raise ValueError(
