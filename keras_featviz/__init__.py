@@ -6,6 +6,8 @@ the image each target responds to most (Despraz et al.). The public API:
 
 - `FeatureVisualizer`: visualize classes, channels, units or weighted groups.
 - `dataset_examples`: the real images each target responds to most.
+- `load_images`: a folder of photos of any sizes as one batch of the
+  classifier's size (centre crops).
 - `Attributor`: attribution maps (saliency, Grad-CAM, ...) of real images.
 - `DenoisingAutoencoder`: train the decoder that serves as pretrained
   generator.
@@ -29,6 +31,7 @@ _ATTRIBUTES = {
     "DenoisingAutoencoder": "keras_featviz.autoencoder",
     "FeatureVisualizer": "keras_featviz.visualizer",
     "GeneratorSource": "keras_featviz.generator_source",
+    "load_images": "keras_featviz.data",
     "Visualization": "keras_featviz.results",
 }
 _MODULES = ("callbacks", "defaults", "objectives", "preprocessing")

@@ -15,7 +15,7 @@ from keras import ops
 from keras_featviz import defaults, generators
 from keras_featviz.coupled import to_pixels
 from keras_featviz.data import center_crop, random_crop, read_images, shrunk
-from keras_featviz.validation import number, positive_int, random_seed
+from keras_featviz.validation import finite_images, number, positive_int, random_seed, verbosity
 
 DEFAULT_NOISE_STDDEV = 0.1
 
@@ -265,6 +265,8 @@ class DenoisingAutoencoder(keras.Model):
                 the folder holds no readable image.
         """
         batch_size = positive_int(batch_size, "batch_size")
+        epochs = positive_int(epochs, "epochs")
+        verbose = verbosity(verbose)
         split = number(validation_split, "validation_split", minimum=0, maximum=1)
         if split == 1:
             raise ValueError(f"`validation_split` must be < 1. Received: validation_split={validation_split}")
@@ -292,10 +294,15 @@ class DenoisingAutoencoder(keras.Model):
         if not isinstance(images, (list, tuple)):
             array = np.asarray(images)
             if array.ndim == 4 and array.shape[1:] == self.image_shape:
-                return array.astype("float32")
+                return finite_images(array.astype("float32"))
             images = list(array) if array.ndim == 4 else [array]
         images = [np.asarray(image) for image in images]
-        for image in images:
+        for index, image in enumerate(images):
+            if image.dtype.kind == "f" and not np.isfinite(image).all():
+                raise ValueError(
+                    "`images` must hold finite pixel values. Received: NaN or infinity in the "
+                    f"image at index {index}"
+                )
             if image.ndim != 3 or image.shape[2] != channels:
                 raise ValueError(
                     f"Each image must be (height, width, {channels}), as the autoencoder's "

@@ -18,6 +18,7 @@ with one line on stderr and exit status 2, before any long computation.
 """
 
 import argparse
+import difflib
 import os
 import sys
 import time
@@ -46,7 +47,7 @@ def demo(args):
 
 # The generator choices of `generator_source.MODES`, here so that `--help`
 # needs no Keras (a test checks that the two agree).
-GENERATORS = ("scratch", "pretrained", "pixels", "fourier", "fourier_phase")
+GENERATORS = ("auto", "scratch", "pretrained", "pixels", "fourier", "fourier_phase")
 APPLICATIONS = {
     "vgg16": "VGG16",
     "vgg19": "VGG19",
@@ -91,10 +92,19 @@ class CommandError(Exception):
     """A problem with what the user asked for: one line, exit status 2."""
 
 
-def parse_indices(text, what="--classes"):
-    """`"0-9,15,20-22"` -> `[0, ..., 9, 15, 20, 21, 22]`, in order, no repeats."""
+def parse_indices(text, what="--classes", names=None):
+    """`"0-9,15,20-22"` -> `[0, ..., 9, 15, 20, 21, 22]`, in order, no repeats.
+
+    With `names` (the class names), a part that is a class name stands for
+    its index: `--classes pug,tabby`.
+    """
     indices = []
+    lookup = {name: i for i, name in enumerate(names or [])}
     for part in text.split(","):
+        if part.strip() in lookup:
+            if lookup[part.strip()] not in indices:
+                indices.append(lookup[part.strip()])
+            continue
         bounds = part.strip().split("-")
         try:
             if len(bounds) == 1:
@@ -104,11 +114,39 @@ def parse_indices(text, what="--classes"):
             else:
                 raise ValueError
         except ValueError:
-            raise CommandError(f"{what} takes indices and ranges like 0-9,15; got {text!r}") from None
+            hint = (
+                f" ({part.strip()!r} is no class name; close ones: {', '.join(close)})"
+                if names and (close := difflib.get_close_matches(part.strip(), list(lookup), n=3))
+                else " or class names"
+                if names
+                else ""
+            )
+            raise CommandError(f"{what} takes indices and ranges like 0-9,15{hint}; got {text!r}") from None
         if start < 0 or stop < start:
             raise CommandError(f"{what}: the range {part.strip()!r} is empty or negative; got {text!r}")
         indices.extend(i for i in range(start, stop + 1) if i not in indices)
     return indices
+
+
+def check_model_spec(spec):
+    """Refuse a MODEL that is neither a file nor a known name, before Keras loads.
+
+    Importing Keras and TensorFlow takes many seconds: a typo is told at once.
+    """
+    if os.path.exists(spec) or spec.lower() in APPLICATIONS:
+        return
+    if spec.endswith((".keras", ".h5")) or os.sep in spec:
+        raise CommandError(f"no model file at {spec!r}")
+    raise CommandError(
+        f"unknown model {spec!r}: give a saved .keras file or one of {', '.join(APPLICATIONS)}"
+    )
+
+
+def check_data_path(path, what):
+    """Refuse an IMAGES or DATA path that is neither a folder nor a `.npy` file, before Keras loads."""
+    if os.path.isdir(path) or (path.endswith(".npy") and os.path.isfile(path)):
+        return
+    raise CommandError(f"no image folder or .npy file at {path!r} ({what})")
 
 
 def load_classifier(spec, weights):
@@ -118,6 +156,7 @@ def load_classifier(spec, weights):
         `(model, preprocess)`: the model and the name of its preprocessing
         (`None` for a saved model).
     """
+    check_model_spec(spec)
     import keras
 
     if os.path.exists(spec):
@@ -128,12 +167,6 @@ def load_classifier(spec, weights):
                 f"could not read {spec!r} as a Keras model ({type(error).__name__}: {error})"
             ) from None
     name = spec.lower()
-    if name not in APPLICATIONS:
-        if spec.endswith((".keras", ".h5")) or os.sep in spec:
-            raise CommandError(f"no model file at {spec!r}")
-        raise CommandError(
-            f"unknown model {spec!r}: give a saved .keras file or one of {', '.join(APPLICATIONS)}"
-        )
     constructor = getattr(keras.applications, APPLICATIONS[name])
     try:
         model = constructor(weights=None if weights == "none" else weights)
@@ -150,16 +183,20 @@ def _read_class_names(path, count):
     if path is None:
         return None
     try:
-        with open(path) as handle:
+        with open(path, encoding="utf-8") as handle:
             names = [line.strip() for line in handle if line.strip()]
     except OSError as error:
         raise CommandError(f"cannot read --class-names {path!r}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise CommandError(
+            f"--class-names {path!r} is not UTF-8 text (byte {error.start}): one class name a line"
+        ) from None
     if len(names) != count:
         raise CommandError(f"--class-names {path!r} has {len(names)} names; the model has {count} classes")
     return names
 
 
-def _targets(args, count, channel_count):
+def _targets(args, count, channel_count, names=None):
     """The targets `--classes`, `--layer`, `--channels` ask for.
 
     Args:
@@ -167,6 +204,8 @@ def _targets(args, count, channel_count):
         count: Int, the model's classes.
         channel_count: Callable, a layer name to its channel count (raises
             `ValueError` for an unknown layer).
+        names: The class names, which `--classes` takes as well as
+            indices, or `None`.
     """
     from keras_featviz import objectives
 
@@ -174,7 +213,7 @@ def _targets(args, count, channel_count):
     if args.classes is not None and not args.classes.strip():
         raise CommandError("--classes is empty: give indices like 0-9,15, or leave it out for every class")
     if args.classes is not None or args.layer is None:
-        classes = parse_indices(args.classes) if args.classes else list(range(count))
+        classes = parse_indices(args.classes, names=names) if args.classes else list(range(count))
         bad = [c for c in classes if c >= count]
         if bad:
             raise CommandError(f"--classes: the model has {count} classes (0-{count - 1}); got {bad[0]}")
@@ -240,13 +279,18 @@ def visualize(args):
         raise CommandError(str(error)) from None
     if args.class_names is not None:
         visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
-    targets = _targets(args, visualizer.probe.num_classes, lambda layer: visualizer.layer_shape(layer)[-1])
+    targets = _targets(
+        args,
+        visualizer.probe.num_classes,
+        lambda layer: visualizer.layer_shape(layer)[-1],
+        names=visualizer.class_names,
+    )
     print(
-        f"Visualizing {len(targets)} targets of {model.name!r} ({args.mode} generator, "
+        f"Visualizing {len(targets)} targets of {model.name!r} ({visualizer.source.mode} generator, "
         f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'})..."
     )
     started = time.time()
-    result = visualizer.visualize(targets, steps=args.steps, verbose=_progress())
+    result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
     print(f"{len(result)} targets in {time.time() - started:.0f} s", end="")
     rate = result.success_rate
     print("." if rate != rate else f"; {rate:.0%} of the classes ranked first on their image.")
@@ -315,7 +359,7 @@ def train_dae(args):
         f"for {args.epochs} epochs on random {height}x{width} crops and mirror images of "
         f"{len(images)} images in {args.images} (shorter sides {sizes[0]}-{sizes[-1]} px)..."
     )
-    dae.fit_images(images, epochs=args.epochs, batch_size=args.batch_size, verbose=_progress())
+    dae.fit_images(images, epochs=args.epochs, batch_size=args.batch_size, verbose="auto")
     write_atomically(args.out, dae.save)
     print(
         f"Wrote {args.out}; use it with: keras-featviz visualize MODEL --mode pretrained --decoder {args.out}"
@@ -327,7 +371,7 @@ def _read_folder(path, shape, what):
     """The images of a folder (or a `.npy` array), centre-cropped to the model's `(h, w, c)`."""
     import numpy as np
 
-    from keras_featviz.data import center_crop, read_images
+    from keras_featviz.data import load_images
 
     if path.endswith(".npy") and os.path.isfile(path):
         return np.load(path).astype("float32")
@@ -335,10 +379,10 @@ def _read_folder(path, shape, what):
         raise CommandError(f"no image folder at {path!r} ({what})")
     height, width, channels = shape
     try:
-        images = read_images(path, channels, max_side=2 * max(height, width))
+        images = load_images(path, (height, width), channels)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    return np.stack([center_crop(image, (height, width)) for image in images]).astype("float32")
+    return images.astype("float32")
 
 
 def _checked_out(out):
@@ -400,8 +444,10 @@ def examples(args):
         return layers[layer]
 
     count = class_count(model)
-    targets = _targets(args, count, channel_count)
     names = _read_class_names(args.class_names, count)
+    from keras_featviz.imagenet import resolve_names
+
+    targets = _targets(args, count, channel_count, names=resolve_names(names, count))
     try:
         finder = ExampleFinder(model, targets, k=args.k, preprocess=preprocess, class_names=names)
     except ValueError as error:
@@ -438,11 +484,6 @@ def _parsed(text, kind, name):
         raise ValueError(
             f"`{name}` must be {'an integer' if kind is int else 'a number'}. Received: {name}={text}"
         ) from None
-
-
-def _progress():
-    """Keras' `verbose`: the progress bar on a terminal, one line an epoch in a log."""
-    return 1 if sys.stdout.isatty() else 2
 
 
 # An argparse type: a seed every backend takes (`validation.random_seed`).
@@ -535,10 +576,10 @@ def build_parser():
     see.add_argument(
         "--mode",
         choices=GENERATORS,
-        default="scratch",
+        default="auto",
         help="how the image is made: the paper's generator trained from scratch, a pretrained "
-        "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase) "
-        "(default: scratch)",
+        "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase); "
+        "auto is scratch below 128 pixels a side and fourier from 128 up (default: auto)",
     )
     see.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
     see.add_argument(
@@ -753,8 +794,24 @@ def _quiet_backend():
             pass  # Keras names the missing backend itself when it loads
 
 
+def _early_checks(args):
+    """The checks that need no Keras, made before it loads: a typo is told
+    at once, not after the seconds that importing TensorFlow takes."""
+    if getattr(args, "model", None) is not None:
+        check_model_spec(args.model)
+    if args.command == "attribute":
+        check_data_path(args.images, "IMAGES")
+    if args.command == "examples":
+        check_data_path(args.data, "DATA")
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    try:
+        _early_checks(args)
+    except CommandError as error:
+        print(f"keras-featviz {args.command}: error: {error}", file=sys.stderr)
+        return 2
     _quiet_backend()
     if args.command == "demo" and not (1 <= args.classes <= 18 and 0 <= args.cue_class < args.classes):
         print(

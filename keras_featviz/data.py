@@ -10,7 +10,10 @@ reveal a learnt bias (Despraz et al., section 5.1).
 """
 
 import math
+import numbers
 import os
+import stat
+import warnings
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -42,8 +45,40 @@ def _image_mode(channels):
     return mode
 
 
-def read_images(directory, channels=3, max_side=None):
-    """Every image file under `directory`, each at its own size.
+def _read_file(path, mode):
+    """One image file as a uint8 array in `mode`; 16-bit images scaled to 8 bits.
+
+    Raises:
+        OSError, ValueError or `Image.DecompressionBombError`: when the file
+            cannot be read as an image.
+    """
+    with Image.open(path) as image:
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            # 16-bit PNGs and TIFFs: `convert` would clip every value above
+            # 255 to white; scale 0-65535 to 0-255 instead.
+            wide = np.asarray(image, "float64") / 257.0
+            image = Image.fromarray(np.clip(np.round(wide), 0, 255).astype("uint8"), "L")
+        return np.asarray(image.convert(mode), "uint8")
+
+
+def _read_or_reason(path, mode):
+    """`(array, None)` if `path` reads as an image, else `(None, why not)`."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None, "not a regular file"
+        return _read_file(path, mode), None
+    except Image.DecompressionBombError:
+        return None, "too many pixels to be a safe image (a decompression bomb?)"
+    except (OSError, ValueError, SyntaxError) as error:
+        return None, f"unreadable ({type(error).__name__})"
+
+
+def read_named_images(directory, channels=3, max_side=None):
+    """Every image file under `directory`, each at its own size, with its path.
+
+    Files that are not regular files (a FIFO named `x.png` would block
+    forever), that cannot be read, or that would decode to more pixels
+    than Pillow deems safe are skipped, with one warning naming them.
 
     Args:
         directory: Path of a folder (searched recursively, in name order).
@@ -53,7 +88,8 @@ def read_images(directory, channels=3, max_side=None):
             folder of large photos takes. Defaults to `None`.
 
     Returns:
-        A list of uint8 arrays `(height, width, channels)`.
+        `(names, images)`: the files' paths relative to `directory`, and
+        uint8 arrays `(height, width, channels)`.
 
     Raises:
         FileNotFoundError: if `directory` is not a folder.
@@ -62,23 +98,80 @@ def read_images(directory, channels=3, max_side=None):
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"No folder at {directory!r}. Received: directory={directory!r}")
     mode = _image_mode(channels)
-    images = []
+    names, images, skipped = [], [], []
     for root, _, files in sorted(os.walk(directory)):
         for name in sorted(files):
             if not name.lower().endswith(IMAGE_EXTENSIONS):
                 continue
-            try:
-                with Image.open(os.path.join(root, name)) as image:
-                    array = np.asarray(image.convert(mode), "uint8")
-            except OSError:
-                continue  # unreadable files are skipped, not fatal
+            path = os.path.join(root, name)
+            array, reason = _read_or_reason(path, mode)
+            if reason is not None:
+                skipped.append(f"{os.path.relpath(path, directory)} ({reason})")
+                continue
+            names.append(os.path.relpath(path, directory))
             images.append(shrunk(array.reshape(array.shape[0], array.shape[1], channels), max_side))
+    if skipped:
+        warnings.warn(f"Skipped {len(skipped)} file(s) in {directory!r}: {'; '.join(skipped)}", stacklevel=2)
     if not images:
         raise ValueError(
             f"No readable image ({', '.join(IMAGE_EXTENSIONS)}) in {directory!r}. "
             f"Received: directory={directory!r}"
         )
-    return images
+    return names, images
+
+
+def read_images(directory, channels=3, max_side=None):
+    """Every image file under `directory`, each at its own size.
+
+    As `read_named_images`, without the names.
+
+    Returns:
+        A list of uint8 arrays `(height, width, channels)`.
+    """
+    return read_named_images(directory, channels, max_side)[1]
+
+
+def load_images(directory, size, channels=3, return_names=False):
+    """The images of a folder, each centre-cropped and resized to `size`.
+
+    The loader of the command line's image folders: every image (searched
+    recursively, in name order) is cut to the largest centred region of
+    `size`'s aspect and resized bilinearly, so photos of any sizes become
+    one batch a classifier takes.
+
+    Args:
+        directory: Path of a folder of images (`.png`, `.jpg`, ...).
+        size: Int or `(height, width)`, the classifier's input size.
+        channels: Int, 1 (gray), 3 (RGB) or 4 (RGBA). Defaults to `3`.
+        return_names: Bool, also return the files' paths relative to
+            `directory`, in the images' order. Defaults to `False`.
+
+    Returns:
+        A uint8 array `(N, height, width, channels)`, RGB 0-255, or
+        `(images, names)` with `return_names=True`.
+
+    Example:
+
+    ```python
+    images = keras_featviz.load_images("photos/", 224)
+    keras_featviz.Attributor(model).attribute(images)
+    ```
+
+    Raises:
+        FileNotFoundError: if `directory` is not a folder.
+        ValueError: for a bad `size`, or a folder with no readable image.
+    """
+    sides = (size, size) if isinstance(size, numbers.Integral) else size
+    if not (
+        isinstance(sides, (tuple, list))
+        and len(sides) == 2
+        and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sides)
+    ):
+        raise ValueError(f"`size` must be a positive int or (height, width). Received: size={size!r}")
+    height, width = int(sides[0]), int(sides[1])
+    names, images = read_named_images(directory, channels, max_side=2 * max(height, width))
+    batch = np.stack([center_crop(image, (height, width)) for image in images])
+    return (batch, names) if return_names else batch
 
 
 def shrunk(image, max_side=None):

@@ -282,6 +282,12 @@ class ExampleFinder:
         for x, y in _batches(data, self.batch_size):
             self._check_batch(x)
             x = np.asarray(x, "float32")
+            finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+            if not finite.all():
+                raise ValueError(
+                    "`data` must hold finite pixel values. Received: NaN or infinity in the image "
+                    f"at index {seen + int(np.argmin(finite))}"
+                )
             scores = self.reader.forward(x) @ self.reader.plan.weights.T
             top.add(displayable(x, pixels=self.pixels), scores, seen, _class_of(y))
             seen += len(x)

@@ -15,9 +15,12 @@ import keras
 
 from keras_featviz import defaults, generators, parameterizations
 from keras_featviz.layers import FeatureVector
-from keras_featviz.validation import number, one_of, positive_int
+from keras_featviz.validation import boolean, number, one_of, positive_int
 
 MODES = ("scratch", "pretrained", *parameterizations.KINDS)
+# What `generator=` takes by name: a mode, or `"auto"` (`resolve_generator`).
+AUTO = "auto"
+CHOICES = (AUTO, *MODES)
 PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
 
 
@@ -30,9 +33,9 @@ def check_mode(generator, decoder):
     """
     if isinstance(generator, keras.Model):
         return "model"
-    if generator not in MODES:
+    if not isinstance(generator, str) or generator not in CHOICES:
         raise ValueError(
-            f"`generator` must be one of {list(MODES)} or a keras.Model. Received: generator={generator!r}"
+            f"`generator` must be one of {list(CHOICES)} or a keras.Model. Received: generator={generator!r}"
         )
     if generator == "pretrained" and decoder is None:
         raise ValueError(
@@ -46,6 +49,20 @@ def check_mode(generator, decoder):
         )
     if isinstance(decoder, (str, os.PathLike)) and not os.path.exists(os.fspath(decoder)):
         raise FileNotFoundError(f"No decoder file at {os.fspath(decoder)!r}. Received: decoder={decoder!r}")
+    return generator
+
+
+def resolve_generator(generator, image_shape):
+    """`generator`, with `"auto"` resolved for a classifier's `image_shape`.
+
+    `"auto"` is `defaults.LARGE_IMAGE_GENERATOR` (Lucid's Fourier image)
+    on images of `defaults.LARGE_IMAGE_SIDE` pixels a side or more, where
+    independent models recognised its class images best, and the paper's
+    `"scratch"` generator below (see `defaults`).
+    """
+    if isinstance(generator, str) and generator == AUTO:
+        large = min(image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
+        return defaults.LARGE_IMAGE_GENERATOR if large else defaults.SMALL_IMAGE_GENERATOR
     return generator
 
 
@@ -103,7 +120,7 @@ class GeneratorSource:
     """Fresh generator networks of one kind, for any number of targets.
 
     Args:
-        generator: `"scratch"`, `"pretrained"`, one of
+        generator: `"auto"` (see `resolve_generator`), `"scratch"`, `"pretrained"`, one of
             `parameterizations.KINDS` (`"pixels"`, `"fourier"`: Lucid's
             decorrelated Fourier image, `"fourier_phase"`: MACO's phase
             only, under a natural magnitude spectrum) or a `keras.Model`
@@ -120,6 +137,12 @@ class GeneratorSource:
             `None`. Defaults to `None`.
         patches: How batched scratch convolutions lay out their patches
             (see `TargetConv2D`). Defaults to `"auto"`.
+        downsample: Int >= 1, see `generators.scratch_generator`. Defaults
+            to `1`.
+        colors: `"rgb"` or `"decorrelated"`, see
+            `generators.scratch_generator`. Defaults to `"rgb"`.
+        pyramid: Bool, the scratch generator's multi-scale output, see
+            `generators.scratch_generator`. Defaults to `False`.
 
     Attributes:
         mode: `"scratch"`, `"pretrained"`, `"fourier"`, `"fourier_phase"`
@@ -156,12 +179,14 @@ class GeneratorSource:
         patches="auto",
         downsample=1,
         colors="rgb",
+        pyramid=False,
     ):
-        self.mode = check_mode(generator, decoder)
+        self.mode = check_mode(resolve_generator(generator, image_shape), decoder)
+        self.pyramid = boolean(pyramid, "pyramid")
         self.colors = one_of(colors, "colors", generators.COLORS)
         self.downsample = positive_int(downsample, "downsample")
         self.image_shape = tuple(image_shape)
-        self.width = number(width, "width", minimum=0, inclusive=False)
+        self.width = number(width, "width", minimum=0, inclusive=False, maximum=defaults.MAX_WIDTH)
         self.noise = number(noise, "noise", minimum=0, optional=True)
         self.seed = seed
         self.precision = one_of(precision, "precision", PRECISIONS)
@@ -218,6 +243,7 @@ class GeneratorSource:
                 patches=self.patches,
                 downsample=self.downsample,
                 colors=self.colors,
+                pyramid=self.pyramid,
             )
         if self.mode in parameterizations.KINDS:
             return parameterizations.image_generator(self.mode, self.image_shape, num_targets, seed=self.seed)

@@ -159,7 +159,7 @@ def _check_image_shape(image_shape):
 
 
 def _check_width(width):
-    number(width, "width", minimum=0, inclusive=False)
+    number(width, "width", minimum=0, inclusive=False, maximum=defaults.MAX_WIDTH)
 
 
 def _made_shape(image_shape, downsample):
@@ -178,12 +178,30 @@ def _enlarge(x, made, image_shape):
 
 
 def _body(x, image_shape, builder, width):
+    """The blocks of `plan_generator`; returns the last block's output and every block's."""
     height, wide, _ = image_shape
     blocks, grid = plan_generator(height, wide)
     x = keras.layers.Reshape((*grid, GRID_CHANNELS), dtype="float32")(x)
+    outputs = []
     for filters, kernel in blocks:
         x = builder.block(x, max(1, round(filters * width)), kernel)
-    return x
+        outputs.append(x)
+    return x, outputs
+
+
+def _pyramid(x, block_outputs, made, builder):
+    """`x` plus every block's output, each through its own linear 1x1
+    convolution to the image channels and enlarged bilinearly to `made`."""
+    parts = [x]
+    for index, block_output in enumerate(block_outputs):
+        part = builder.conv(block_output, made[2], 1, "same", activation=None)
+        parts.append(
+            keras.layers.Resizing(
+                made[0], made[1], interpolation="bilinear", name=f"pyramid_level_{index}", dtype="float32"
+            )(part)
+        )
+    x = keras.layers.Add(name="pyramid", dtype="float32")(parts)
+    return builder.norm(x, name="pyramid_normalization")
 
 
 def scratch_generator(
@@ -196,6 +214,7 @@ def scratch_generator(
     patches="auto",
     downsample=1,
     colors="rgb",
+    pyramid=False,
 ):
     """The generator of section 4.1, trained from scratch.
 
@@ -258,7 +277,7 @@ def scratch_generator(
         name="feature_vector",
         dtype="float32",
     )(f0)
-    x = _body(x, made, builder, width)
+    x, block_outputs = _body(x, made, builder, width)
     x = builder.conv(x, image_shape[2], 3, "valid", upsample=2)
     x = _crop_to(x, made[0], made[1])
     x = builder.norm(
@@ -266,6 +285,8 @@ def scratch_generator(
         gamma_regularizer=keras.regularizers.L1(SCRATCH_OUTPUT_L1),
         name="output_normalization",
     )
+    if pyramid:
+        x = _pyramid(x, block_outputs, made, builder)
     if one_of(colors, "colors", COLORS) == "decorrelated" and image_shape[2] == 3:
         x = DecorrelatedColors(name="decorrelated_colors", dtype="float32")(x)
     return keras.Model(f0, _enlarge(x, made, image_shape), name=name)
@@ -299,7 +320,7 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder", downsampl
     made = _made_shape(image_shape, positive_int(downsample, "downsample"))
     builder = _Builder(seed)
     features = keras.Input((feature_size(made),), name="features")
-    x = _body(features, made, builder, width)
+    x, _ = _body(features, made, builder, width)
     filters = max(1, round(64 * width))
     x = builder.norm(builder.conv(x, filters, 3, "valid", upsample=2))
     x = builder.norm(builder.conv(x, filters, 3, "same"))

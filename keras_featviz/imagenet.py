@@ -37,6 +37,12 @@ def resolve_names(class_names, num_classes):
     """
     if class_names is None:
         return names_for(num_classes)
+    if isinstance(class_names, (str, bytes)) or not (
+        hasattr(class_names, "__len__") and hasattr(class_names, "__iter__")
+    ):
+        raise ValueError(
+            f"`class_names` must be a list of strings, one per class. Received: class_names={class_names!r}"
+        )
     if len(class_names) != num_classes:
         raise ValueError(
             f"`class_names` must name all {num_classes} classes. Received: {len(class_names)} class_names"

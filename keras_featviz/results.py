@@ -4,6 +4,7 @@
 of them, and writes them as PNGs and labelled grid sheets (pillow).
 """
 
+import hashlib
 import os
 import re
 
@@ -68,14 +69,34 @@ def _list_files(path, names):
         listing.write("".join(f"{name}\n" for name in names))
 
 
-def _remove_stale(directory, keep):
-    """Remove the files an earlier `save` listed in `directory` and `keep` lacks."""
+def _written_before(directory):
+    """The names an earlier `save` listed in `directory` (none if it never saved there)."""
     try:
         with open(os.path.join(directory, WRITTEN_LIST)) as listing:
-            written = [line.strip() for line in listing if line.strip()]
+            return [line.strip() for line in listing if line.strip()]
     except OSError:
-        return
-    for name in written:
+        return []
+
+
+def _check_not_theirs(directory, names):
+    """Refuse to replace a file in `directory` that no earlier `save` wrote.
+
+    Raises:
+        FileExistsError: naming the first such file.
+    """
+    ours = set(_written_before(directory))
+    for name in names:
+        path = os.path.join(directory, name)
+        if name not in ours and os.path.lexists(path):
+            raise FileExistsError(
+                f"{path!r} exists and keras-featviz did not write it: it is left alone. Save into "
+                f"another folder, or move the file. Received: directory={os.fspath(directory)!r}"
+            )
+
+
+def _remove_stale(directory, keep):
+    """Remove the files an earlier `save` listed in `directory` and `keep` lacks."""
+    for name in _written_before(directory):
         # Only plain names this module writes: a listing cannot reach
         # outside the folder.
         if name not in keep and os.path.basename(name) == name and name.endswith(".png"):
@@ -84,9 +105,23 @@ def _remove_stale(directory, keep):
                 os.remove(path)
 
 
+# File systems allow 255 bytes a name; a stem of at most this many
+# characters leaves room for the index, a suffix and the extension.
+MAX_STEM = 80
+
+
 def file_stem(name):
-    """A file-name-safe form of an objective name."""
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-") or "target"
+    """A file-name-safe form of an objective name, at most `MAX_STEM` characters.
+
+    A longer name is cut and ends with 8 hex digits of its hash, so two
+    long names that share their start still make two files; the label
+    keeps the whole name.
+    """
+    stem = re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-") or "target"
+    if len(stem) <= MAX_STEM:
+        return stem
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{stem[: MAX_STEM - 9]}-{digest}"
 
 
 def fit_text(text, width, font):
@@ -105,7 +140,11 @@ class Visualization:
         images: uint8 array `(N, H, W, C)`: RGB, or gray for 1-channel
             classifiers.
         activations: float array `(N,)`, each target's objective value on
-            its image (class outputs through ReLU, as in the paper).
+            its image, as the paper measures it: a class's logit through
+            ReLU, so a class can read 0.0 while its probability is high
+            (its logit is negative but the others' are lower still). Read
+            `probabilities` for how sure the classifier is; a channel or
+            unit reads its mean activation.
         probabilities: float array `(N, classes)`, the classifier's class
             probabilities on each image.
         names: list of `N` strings, the objectives' names (TensorBoard tags).
@@ -209,10 +248,17 @@ class Visualization:
         The index is the class for a single-class target (`281_tabby.png`)
         and the position in the list for the others.
         """
-        names = []
+        names, seen = [], set()
         for i, label in enumerate(self.labels):
             index = self.target_classes[i] if self.target_classes[i] >= 0 else i
-            names.append(f"{index:03d}_{file_stem(label)}.png")
+            name = f"{index:03d}_{file_stem(label)}"
+            # The same target twice keeps both images: the second one's file gets a suffix.
+            count = 1
+            while (name if count == 1 else f"{name}-{count}") in seen:
+                count += 1
+            name = name if count == 1 else f"{name}-{count}"
+            seen.add(name)
+            names.append(f"{name}.png")
         return names
 
     def save(self, directory: str | os.PathLike, per_sheet: int = 100) -> list[str]:
@@ -225,7 +271,9 @@ class Visualization:
         temporary name and then renamed, so an interrupted save leaves no
         truncated PNG. A save into a folder this method wrote before
         removes the files that run wrote and this one does not (a run with
-        fewer targets leaves no stale images); other files are left alone.
+        fewer targets leaves no stale images); other files are left alone,
+        and a file of the same name that it did not write (your own
+        `grid.png`) stops the save before anything is written.
 
         Args:
             directory: Path of the folder, created if needed.
@@ -233,12 +281,17 @@ class Visualization:
 
         Returns:
             The list of paths written.
+
+        Raises:
+            FileExistsError: if a file to be written exists and no earlier
+                `save` wrote it.
         """
         os.makedirs(directory, exist_ok=True)
         pictures = {name: enlarged(to_pil(image)) for name, image in zip(self.file_names(), self.images)}
         sheets = self.grids(per_sheet)
         for n, sheet in enumerate(sheets):
             pictures["grid.png" if len(sheets) == 1 else f"grid_{n:03d}.png"] = sheet
+        _check_not_theirs(directory, pictures)
         _remove_stale(directory, set(pictures))
         paths = []
         for name, picture in pictures.items():

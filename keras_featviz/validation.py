@@ -8,6 +8,9 @@ exit status 2, so a rule and its message exist in one place only.
 import math
 import numbers
 import os
+import sys
+
+import numpy as np
 
 WRITE_CHECK_FILE = ".keras_featviz_write_check"
 
@@ -106,6 +109,77 @@ def one_of(value, name, choices):
     """
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+    return value
+
+
+def boolean(value, name):
+    """`value` as a Python bool, if it is `True` or `False` (NumPy's too).
+
+    A string such as `"no"` would otherwise read as true.
+
+    Raises:
+        ValueError: otherwise.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+
+
+VERBOSITIES = ("auto", 0, 1, 2)
+
+
+def verbosity(value, name="verbose"):
+    """Keras' `verbose` setting, `"auto"` resolved: the progress bar (1) on a
+    terminal, one line an epoch (2) otherwise, so that a log file gets no
+    bar redrawn a hundred times with terminal codes.
+
+    Raises:
+        ValueError: for anything but `"auto"`, 0, 1 or 2.
+    """
+    if isinstance(value, bool) or value not in VERBOSITIES:
+        raise ValueError(f"`{name}` must be one of {list(VERBOSITIES)}. Received: {name}={value!r}")
+    if value == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return value
+
+
+def finite_images(images, name="images"):
+    """`images` (an array) if every value is finite.
+
+    A NaN pixel would train a network to a NaN loss, or rank first among
+    dataset examples, without a word.
+
+    Raises:
+        ValueError: naming how many images hold NaN or infinity.
+    """
+    array = np.asarray(images)
+    if array.dtype.kind == "f":
+        bad = (
+            ~np.isfinite(array.reshape(len(array), -1)).all(axis=1) if array.ndim > 1 else ~np.isfinite(array)
+        )
+        if bad.any():
+            raise ValueError(
+                f"`{name}` must hold finite pixel values. Received: {name} with NaN or infinity in "
+                f"{int(bad.sum())} of {len(bad)} images (the first at index {int(np.argmax(bad))})"
+            )
+    return images
+
+
+def run_name(value, name="run_name"):
+    """`value` if it names a folder inside the log folder.
+
+    An absolute path, or one that climbs out with `..`, would write event
+    files outside `log_dir`.
+
+    Raises:
+        ValueError: otherwise.
+    """
+    parts = value.replace("\\", "/").split("/") if isinstance(value, str) else []
+    if not isinstance(value, str) or not value or os.path.isabs(value) or ".." in parts:
+        raise ValueError(
+            f"`{name}` must be a non-empty folder name inside `log_dir`, without '..'. "
+            f"Received: {name}={value!r}"
+        )
     return value
 
 

@@ -19,13 +19,13 @@ from keras_featviz import costs, defaults, imagenet, memory, preprocessing
 from keras_featviz import objectives as obj
 from keras_featviz import transforms as transforms_module
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
-from keras_featviz.generator_source import PRECISIONS, GeneratorSource
+from keras_featviz.generator_source import PRECISIONS, GeneratorSource, resolve_generator
 from keras_featviz.loop import ChunkTrainer, WarmStates
 from keras_featviz.objectives import Objective
 from keras_featviz.optimizers import check_optimizer, make_optimizer
 from keras_featviz.results import Visualization
 from keras_featviz.surgery import ClassifierProbe
-from keras_featviz.validation import number, one_of, positive_int, random_seed
+from keras_featviz.validation import boolean, number, one_of, positive_int, random_seed, verbosity
 
 # What `visualize` takes for one target: a class index or an objective.
 Target = int | Objective
@@ -61,8 +61,12 @@ class FeatureVisualizer:
             trainable, else only `alpha` does), or an image
             parameterisation without a generator network, for comparison:
             `"pixels"`, `"fourier"` (Lucid's) or `"fourier_phase"`
-            (MACO's); see `keras_featviz.parameterizations`. Defaults to
-            `"scratch"`.
+            (MACO's); see `keras_featviz.parameterizations`. Or `"auto"`:
+            `"scratch"` on images below 128 pixels a side, and `"fourier"`
+            from 128 up, where independent models of another family
+            recognised its class images more often than the scratch
+            generator's (`benchmarks/real_models.py`; README). Defaults to
+            `defaults.GENERATOR` (`"auto"`).
         decoder: With `"pretrained"`: a `.keras` path, a
             `DenoisingAutoencoder` or its decoder model. Defaults to `None`.
         preprocess: Applied to RGB 0-255 images before the classifier; see
@@ -144,6 +148,11 @@ class FeatureVisualizer:
             muted photo colours rather than saturated primaries) or
             `"auto"`: decorrelated on images of 128 pixels a side or more.
             Defaults to `defaults.COLORS` (`"auto"`).
+        pyramid: Bool or `"auto"`: the scratch generator's multi-scale
+            output (every block reaches the image through its own 1x1
+            convolution, see `generators.scratch_generator`). `"auto"` is
+            `True` on images of 128 pixels a side or more. Defaults to
+            `defaults.PYRAMID` (`"auto"`).
         input_shape: `(height, width, channels)` for a classifier whose
             input size is open (`keras.Input((None, None, 3))`). Defaults
             to `None`.
@@ -183,7 +192,7 @@ class FeatureVisualizer:
     def __init__(
         self,
         classifier: keras.Model,
-        generator: str | keras.Model = "scratch",
+        generator: str | keras.Model = defaults.GENERATOR,
         decoder: str | os.PathLike | keras.Model | None = None,
         preprocess: str | Callable | None = None,
         penalty: float | None = None,
@@ -200,6 +209,7 @@ class FeatureVisualizer:
         transforms: str | keras.layers.Layer | None = defaults.TRANSFORMS,
         downsample: int = 1,
         colors: str = defaults.COLORS,
+        pyramid: bool | str = defaults.PYRAMID,
         input_shape: tuple[int, int, int] | None = None,
         head: str = "auto",
     ) -> None:
@@ -216,14 +226,17 @@ class FeatureVisualizer:
         self.jit_compile = one_of(jit_compile, "jit_compile", (True, False, "auto"))
         self._optimizer = check_optimizer(optimizer)
         self.class_names = imagenet.resolve_names(class_names, self.probe.num_classes)
-        self.paper_loss = bool(paper_loss)
+        self.paper_loss = boolean(paper_loss, "paper_loss")
         self.seed = seed = random_seed(seed)
         self._preprocess = preprocessing.get(preprocess, self.image_shape[-1])
         self._large = large = min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
+        generator = resolve_generator(generator, self.image_shape)
         if transforms == "auto":
             transforms = "standard" if large else "none"
         if colors == "auto":
             colors = "decorrelated" if large else "rgb"
+        if pyramid == "auto":
+            pyramid = large
         if width == "auto":
             # Sizing builds a few candidate networks: only for the scratch generator.
             sized = large and isinstance(generator, str) and generator == "scratch"
@@ -247,6 +260,7 @@ class FeatureVisualizer:
             patches="slices" if jit_compile is True else "auto",
             downsample=downsample,
             colors=colors,
+            pyramid=pyramid,
         )
         self.warm_states = WarmStates()
         self.last_step_seconds = None
@@ -353,7 +367,9 @@ class FeatureVisualizer:
                 `defaults.STEPS` (300), or `defaults.LARGE_IMAGE_STEPS`
                 (150) on images of 128 pixels a side or more. Defaults to
                 `None`.
-            verbose: As in `fit`: `"auto"`, 0, 1 or 2. Defaults to `"auto"`.
+            verbose: As in `fit`: 0, 1 (a progress bar), 2 (one line a
+                chunk of targets) or `"auto"`: 1 on a terminal, 2 otherwise
+                (a log gets no redrawn bar). Defaults to `"auto"`.
             callbacks: List of `keras.callbacks.Callback` passed to `fit`.
                 Defaults to `None`.
             warm_start: Bool, continue each target from the generator state
@@ -378,6 +394,7 @@ class FeatureVisualizer:
         if steps is None:
             steps = defaults.LARGE_IMAGE_STEPS if self._large else defaults.STEPS
         steps = positive_int(steps, "steps")
+        verbose = verbosity(verbose)
         objectives, plan, trainer = self._prepare(targets)
         size = trainer.targets_per_step
         parts, step_seconds = [], 0.0

@@ -104,6 +104,10 @@ def test_the_budget_skips_epochs_and_says_so(patches, tmp_path):
         ({"labels": [0, 1]}, "`labels` must give one class per image. Received: 2 labels for 3 images"),
         ({"every_n_epochs": 0}, "`every_n_epochs` must be an integer >= 1. Received: every_n_epochs=0"),
         ({"max_overhead": 0}, "`max_overhead` must be a finite number > 0 or None. Received: max_overhead=0"),
+        (
+            {"run_name": "../../x"},
+            "`run_name` must be a non-empty folder name inside `log_dir`, without '..'. Received: run_name='../../x'",
+        ),
     ],
 )
 def test_bad_arguments_raise_in_init(patches, kwargs, message):
@@ -118,3 +122,26 @@ def test_images_that_do_not_fit_raise_before_the_first_epoch(patches, tmp_path):
     with pytest.raises(ValueError, match=r"Images must be an array \(N, 16, 16, 3\) for this classifier"):
         compiled().fit(*patches, epochs=1, verbose=0, callbacks=[callback, counter])
     assert epochs == []
+
+
+def test_labels_out_of_range_raise_before_the_first_epoch(patches, tmp_path):
+    callback = AttributionCallback(patches[0][:2], [0, 99], log_dir=tmp_path)
+    with pytest.raises(
+        ValueError, match=r"`labels` must be class indices from 0 to 2. Received: labels with 99"
+    ):
+        compiled().fit(*patches, epochs=1, verbose=0, callbacks=[callback])
+
+
+def test_a_failing_flush_warns_and_training_goes_on(patches, tmp_path, monkeypatch):
+    from keras_featviz.tensorboard import EventWriter
+
+    callback = AttributionCallback(patches[0][:2], log_dir=tmp_path, max_overhead=None)
+
+    def disk_full(self):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(EventWriter, "flush", disk_full)
+    with pytest.warns(RuntimeWarning, match=r"epoch 1 failed and are skipped; training goes on\. \(OSError"):
+        history = compiled().fit(*patches, epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+    assert len(history.history["loss"]) == 2
+    assert callback.skipped_epochs == [0, 1]

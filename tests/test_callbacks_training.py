@@ -145,10 +145,18 @@ def test_unwritable_log_dir_raises_before_the_first_epoch(patches, tmp_path):
         ({"every_n_epochs": 1.5}, "`every_n_epochs` must be an integer >= 1. Received: every_n_epochs=1.5"),
         (
             {"generator": "gan"},
-            "`generator` must be one of ['scratch', 'pretrained', 'pixels', 'fourier', 'fourier_phase'] or a keras.Model. Received: generator='gan'",
+            "`generator` must be one of ['auto', 'scratch', 'pretrained', 'pixels', 'fourier', 'fourier_phase'] or a keras.Model. Received: generator='gan'",
         ),
         ({"log_dir": None}, "`log_dir` must be a directory path. Received: log_dir=None"),
-        ({"run_name": ""}, "`run_name` must be a non-empty relative folder name. Received: run_name=''"),
+        (
+            {"run_name": ""},
+            "`run_name` must be a non-empty folder name inside `log_dir`, without '..'. Received: run_name=''",
+        ),
+        (
+            {"run_name": "a/../../x"},
+            "`run_name` must be a non-empty folder name inside `log_dir`, without '..'. "
+            "Received: run_name='a/../../x'",
+        ),
     ],
 )
 def test_bad_arguments_raise_in_init(kwargs, message):

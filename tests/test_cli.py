@@ -213,24 +213,47 @@ def test_unwritable_outputs_are_refused_before_any_work(saved_classifier, tmp_pa
         ),
         (
             ["attribute", "{model}", "no_such_folder"],
-            "keras-featviz attribute: error: no image folder at 'no_such_folder' (IMAGES)",
+            "keras-featviz attribute: error: no image folder or .npy file at 'no_such_folder' (IMAGES)",
         ),
         (
-            ["attribute", "{model}", "x", "--methods", "saliency,lime"],
+            ["examples", "no_such_model.keras", "no_such_folder"],
+            "keras-featviz examples: error: no model file at 'no_such_model.keras'",
+        ),
+        (
+            ["examples", "{model}", "{data}", "--class-names", "{latin1}"],
+            "keras-featviz examples: error: --class-names '{latin1}' is not UTF-8 text",
+        ),
+        (
+            ["examples", "{model}", "{data}", "--class-names", "{names}", "--classes", "red,bleu"],
+            "keras-featviz examples: error: --classes takes indices and ranges like 0-9,15 ('bleu' is no "
+            "class name; close ones: blue)",
+        ),
+        (
+            ["attribute", "{model}", "{data}", "--methods", "saliency,lime"],
             "keras-featviz attribute: error: --methods: `methods` must be one or more of",
         ),
         (
-            ["examples", "{model}", "x", "--classes", "0,3"],
+            ["examples", "{model}", "{data}", "--classes", "0,3"],
             "keras-featviz examples: error: --classes: the model has 3 classes (0-2); got 3",
         ),
         (
-            ["examples", "{model}", "x", "--layer", "conf"],
+            ["examples", "{model}", "{data}", "--layer", "conf"],
             "keras-featviz examples: error: --layer: No layer named 'conf' in the classifier 'tiny_cnn'.",
         ),
     ],
 )
-def test_commands_answer_bad_input_with_one_line(saved_classifier, capsys, argv, message):
-    argv = [a.replace("{model}", saved_classifier) for a in argv]
+def test_commands_answer_bad_input_with_one_line(saved_classifier, capsys, tmp_path, argv, message):
+    (tmp_path / "names.txt").write_text("red\ngreen\nblue\n")
+    (tmp_path / "latin1.txt").write_bytes("rouge\nvert\nbleu\xe9\n".encode("latin-1"))
+    fill = {
+        "{model}": saved_classifier,
+        "{data}": str(tmp_path),
+        "{names}": str(tmp_path / "names.txt"),
+        "{latin1}": str(tmp_path / "latin1.txt"),
+    }
+    argv = [fill.get(a, a) for a in argv]
+    for key, value in fill.items():
+        message = message.replace(key, value)
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message), err
@@ -253,9 +276,9 @@ def test_vgg16_without_weights_is_a_valid_model():
 
 
 def test_generator_choices_match_the_library():
-    from keras_featviz.generator_source import MODES
+    from keras_featviz.generator_source import CHOICES
 
-    assert cli.GENERATORS == MODES
+    assert cli.GENERATORS == CHOICES
 
 
 def test_attribution_methods_match_the_library():
@@ -325,3 +348,30 @@ def test_a_logged_run_prints_only_its_own_lines(saved_classifier, tmp_path):
     assert run.stderr == ""
     assert "\x1b[" not in run.stdout and "\r" not in run.stdout
     assert "Under each image: p = the classifier's probability of the target class" in run.stdout
+
+
+def test_examples_take_class_names_in_classes(saved_classifier, patches, tmp_path, capsys):
+    import numpy as np
+
+    data = tmp_path / "data.npy"
+    np.save(data, patches[0][:30])
+    names = tmp_path / "names.txt"
+    names.write_text("red\ngreen\nblue\n")
+    argv = ["examples", saved_classifier, str(data), "--class-names", str(names), "--classes", "blue,red"]
+    assert cli.main([*argv, "--k", "2", "--out", str(tmp_path / "found")]) == 0
+    assert "2 targets in" in capsys.readouterr().out
+
+
+def test_a_missing_path_is_told_before_keras_is_imported(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from keras_featviz import cli\n"
+        f"code = cli.main(['attribute', 'vgg16', {str(tmp_path / 'nowhere')!r}])\n"
+        "assert code == 2 and 'keras' not in sys.modules, sorted(m for m in sys.modules if 'keras' in m)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "no image folder or .npy file at" in done.stderr

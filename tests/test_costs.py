@@ -35,13 +35,18 @@ def test_the_generator_is_sized_to_a_small_classifier_on_large_images():
 
 def test_auto_defaults_switch_on_large_images():
     large = keras_featviz.FeatureVisualizer(_large_classifier())
-    assert large.transforms == "standard"
-    assert large.source.colors == "decorrelated"
-    assert large.source.width == costs.WIDTHS[-1]
+    assert (large.source.mode, large.transforms) == ("fourier", "standard")
+    scratch = keras_featviz.FeatureVisualizer(_large_classifier(), "scratch")
+    assert scratch.transforms == "standard"
+    assert scratch.source.colors == "decorrelated"
+    assert scratch.source.width == costs.WIDTHS[-1]
+    assert scratch.source.pyramid is True
     small = keras_featviz.FeatureVisualizer(
         keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Flatten(), keras.layers.Dense(3)])
     )
+    assert small.source.mode == "scratch"
     assert (small.transforms, small.source.colors, small.source.width) == ("none", "rgb", 1.0)
+    assert small.source.pyramid is False
 
 
 def test_decorrelated_colours_add_no_weights():

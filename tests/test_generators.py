@@ -39,11 +39,16 @@ def test_bad_generator_arguments():
         FeatureVector(noise="uniform")
 
 
-def test_batched_scratch_generators_train_as_if_alone():
+@pytest.mark.parametrize("pyramid", [False, True])
+def test_batched_scratch_generators_train_as_if_alone(pyramid):
     """Row 1 of a 2-target generator makes and learns what a lone generator does."""
     shape = (20, 20, 3)
-    batched = generators.scratch_generator(shape, width=0.25, num_targets=2, seed=0, noise_stddev=0.0)
-    alone = generators.scratch_generator(shape, width=0.25, num_targets=1, seed=1, noise_stddev=0.0)
+    batched = generators.scratch_generator(
+        shape, width=0.25, num_targets=2, seed=0, noise_stddev=0.0, pyramid=pyramid
+    )
+    alone = generators.scratch_generator(
+        shape, width=0.25, num_targets=1, seed=1, noise_stddev=0.0, pyramid=pyramid
+    )
     alone.set_weights([w[1:2] for w in batched.get_weights()])
     # A random input: from f0 = 1 the first grids are nearly constant, and
     # normalising them magnifies float round-off past any tolerance.
@@ -69,3 +74,31 @@ def test_batched_scratch_generators_start_apart_at_a_lone_generators_scale():
             mine, lone = keras.ops.convert_to_numpy(mine), keras.ops.convert_to_numpy(lone)
             assert not np.allclose(mine[0], mine[1])
             np.testing.assert_allclose(mine.std(), lone.std(), rtol=0.15)
+
+
+def test_the_pyramid_gives_every_block_its_own_path_to_the_image():
+    shape = (64, 64, 3)
+    plain = generators.scratch_generator(shape, width=0.25, seed=0)
+    pyramid = generators.scratch_generator(shape, width=0.25, seed=0, pyramid=True)
+    blocks, _ = generators.plan_generator(64, 64)
+    levels = [layer for layer in pyramid.layers if layer.name.startswith("pyramid_level_")]
+    assert len(levels) == len(blocks)
+    # One linear 1x1 convolution (kernel and bias) per block to the 3
+    # channels, and the final normalisation's scale and offset.
+    added = sum(round(filters * 0.25) * 3 + 3 for filters, _ in blocks) + 2 * 3
+    assert pyramid.count_params() == plain.count_params() + added
+    # The paper's layers keep their seeds: the pyramid adds, it does not redraw.
+    paper_convs = [
+        [layer.kernel for layer in model.layers if getattr(layer, "kernel_size", 1) != 1]
+        for model in (pyramid, plain)
+    ]
+    assert len(paper_convs[0]) == len(paper_convs[1]) == 2 * len(blocks) + 1
+    for mine, theirs in zip(*paper_convs):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(mine), keras.ops.convert_to_numpy(theirs))
+    f0 = np.random.default_rng(0).normal(size=(1, pyramid.input_shape[-1])).astype("float32")
+    before = keras.ops.convert_to_numpy(pyramid(f0))
+    level_convs = [layer for layer in pyramid.layers if getattr(layer, "kernel_size", 3) == 1]
+    assert len(level_convs) == len(blocks)
+    coarsest = level_convs[0].kernel  # the 4x4-grid block's path, enlarged 16x
+    coarsest.assign(keras.ops.convert_to_numpy(coarsest) * 10.0)
+    assert np.abs(keras.ops.convert_to_numpy(pyramid(f0)) - before).max() > 1e-2

@@ -97,6 +97,11 @@ def test_channel_targets_are_refused_before_the_first_epoch(patches, tmp_path):
         ({"train": np.zeros((3, 16, 16, 3))}, "`train` must be a pair of arrays (x, y)"),
         ({"heldout": (np.zeros((3, 16, 16, 3)), [0, 1])}, "`heldout` must hold as many labels as images"),
         ({"seeds": 0}, "`seeds` must be an integer >= 1. Received: seeds=0"),
+        (
+            {"seed": 2**31 - 1, "seeds": 3},
+            "`seed + seeds - 1` must be at most 2147483647: the seeds are seed, seed + 1, ... "
+            "Received: seed=2147483647, seeds=3",
+        ),
     ],
 )
 def test_bad_arguments_raise_in_init(patches, kwargs, message):

@@ -105,7 +105,7 @@ def test_bad_constructor_arguments(model, tmp_path):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "`generator` must be one of ['scratch', 'pretrained', 'pixels', 'fourier', 'fourier_phase'] or a keras.Model. Received: generator='gan'"
+            "`generator` must be one of ['auto', 'scratch', 'pretrained', 'pixels', 'fourier', 'fourier_phase'] or a keras.Model. Received: generator='gan'"
         ),
     ):
         keras_featviz.FeatureVisualizer(model, generator="gan")
@@ -147,7 +147,18 @@ def test_bad_constructor_arguments(model, tmp_path):
         ({"penalty": float("nan")}, "`penalty` must be a finite number >= 0. Received: penalty=nan"),
         ({"penalty": float("inf")}, "`penalty` must be a finite number >= 0. Received: penalty=inf"),
         ({"penalty": True}, "`penalty` must be a finite number >= 0. Received: penalty=True"),
-        ({"width": 0}, "`width` must be a finite number > 0. Received: width=0"),
+        ({"width": 0}, "`width` must be a number in (0, 4]. Received: width=0"),
+        # 4x the paper's filters is the widest: 1e4 would run out of memory, not refuse.
+        ({"width": 1e4}, "`width` must be a number in (0, 4]. Received: width=10000.0"),
+        ({"paper_loss": "no"}, "`paper_loss` must be True or False. Received: paper_loss='no'"),
+        (
+            {"class_names": "abc"},
+            "`class_names` must be a list of strings, one per class. Received: class_names='abc'",
+        ),
+        (
+            {"class_names": 5},
+            "`class_names` must be a list of strings, one per class. Received: class_names=5",
+        ),
         ({"noise": float("nan")}, "`noise` must be a finite number >= 0 or None. Received: noise=nan"),
         ({"batch_size": True}, "`batch_size` must be an integer >= 1. Received: batch_size=True"),
         (
@@ -246,3 +257,77 @@ def test_non_finite_loss_stops_with_a_clear_error():
     broken = keras.Model(inputs, keras.layers.Dense(2)(x))
     with pytest.raises(FloatingPointError, match="The visualization loss became non-finite at step 1"):
         keras_featviz.FeatureVisualizer(broken, width=0.25).visualize([0], steps=5, verbose=0)
+
+
+@pytest.mark.parametrize("value", ["no", 1, None])
+def test_switches_take_only_true_or_false(model, value):
+    with pytest.raises(ValueError, match=rf"`pyramid` must be True or False. Received: pyramid={value!r}"):
+        keras_featviz.FeatureVisualizer(model, pyramid=value)
+
+
+def test_verbose_takes_only_keras_settings(visualizer):
+    with pytest.raises(
+        ValueError, match=re.escape("`verbose` must be one of ['auto', 0, 1, 2]. Received: verbose='loud'")
+    ):
+        visualizer.visualize([0], steps=5, verbose="loud")
+
+
+def test_the_same_target_twice_saves_both_images(model, tmp_path):
+    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize([0, 0], steps=2, verbose=0)
+    result.save(tmp_path)
+    assert result.file_names() == ["000_class_0.png", "000_class_0-2.png"]
+    assert (tmp_path / "000_class_0-2.png").is_file()
+
+
+def test_long_class_names_make_short_distinct_file_names_and_keep_their_labels(model, tmp_path):
+    names = ["x" * 300 + "a", "x" * 300 + "b", "short"]
+    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0, class_names=names).visualize(
+        [0, 1], steps=2, verbose=0
+    )
+    files = result.file_names()
+    assert len(set(files)) == 2 and all(len(f) < 100 for f in files)
+    assert result.labels == names[:2]
+    result.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted([*files, "grid.png"])
+
+
+def test_save_never_replaces_a_file_it_did_not_write(model, tmp_path):
+    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize([0], steps=2, verbose=0)
+    (tmp_path / "grid.png").write_bytes(b"the user's own picture")
+    with pytest.raises(FileExistsError, match="keras-featviz did not write it: it is left alone"):
+        result.save(tmp_path)
+    assert (tmp_path / "grid.png").read_bytes() == b"the user's own picture"
+    assert not (tmp_path / "000_class_0.png").exists()  # refused before writing anything
+    result.save(tmp_path / "mine")
+    result.save(tmp_path / "mine")  # its own files it replaces
+
+
+def test_autoencoder_arguments_and_non_finite_images_are_refused():
+    dae = keras_featviz.DenoisingAutoencoder((SIZE, SIZE, 3), width=0.125)
+    images = np.random.default_rng(0).uniform(0, 255, (4, SIZE, SIZE, 3)).astype("float32")
+    for epochs, shown in ((-1, "-1"), ("2", "'2'")):
+        with pytest.raises(
+            ValueError, match=re.escape(f"`epochs` must be an integer >= 1. Received: epochs={shown}")
+        ):
+            dae.fit_images(images, epochs=epochs)
+    images[2, 3, 3, 0] = np.nan
+    with pytest.raises(
+        ValueError, match=re.escape("NaN or infinity in 1 of 4 images (the first at index 2)")
+    ):
+        dae.fit_images(images, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=re.escape("NaN or infinity in the image at index 0")):
+        dae.fit_images([images[2]], epochs=1, verbose=0)
+
+
+def test_dataset_examples_refuse_non_finite_images(model):
+    images = np.random.default_rng(0).uniform(0, 255, (6, SIZE, SIZE, 3)).astype("float32")
+    images[4, 0, 0, 1] = np.nan
+    with pytest.raises(ValueError, match=re.escape("NaN or infinity in the image at index 4")):
+        keras_featviz.dataset_examples(model, images, [0], k=2)
+
+
+def test_progress_in_a_log_is_one_line_without_terminal_codes(visualizer, capsys):
+    visualizer.visualize([0, 1], steps=30, verbose="auto")  # captured: not a terminal
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out
+    assert len(out.strip().splitlines()) == 1, out

@@ -129,6 +129,12 @@ class AttributionCallback(PeriodicView):
             )
             self._attributed_model = self.model
         self.attributor.check_images(self.images)
+        classes = self.attributor.num_classes
+        wrong = [k for k in self.labels or [] if not 0 <= k < classes]
+        if wrong:
+            raise ValueError(
+                f"`labels` must be class indices from 0 to {classes - 1}. Received: labels with {wrong[0]}"
+            )
         # One image through every method: a bad target or layer fails now, not after an epoch.
         self.attributor.attribute(self.images[:1], self.methods, self._first_target())
         self.tags = unique_tags([self._tag(i) for i in range(len(self.images))])

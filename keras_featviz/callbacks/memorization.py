@@ -18,7 +18,7 @@ from keras_featviz import memorization as scores_module
 from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.generator_source import check_mode
 from keras_featviz.tensorboard import unique_tags
-from keras_featviz.validation import positive_int, random_seed
+from keras_featviz.validation import MAX_SEED, positive_int, random_seed
 from keras_featviz.visualizer import FeatureVisualizer
 
 DESCRIPTIONS = {
@@ -118,6 +118,13 @@ class MemorizationCallback(PeriodicView):
         self.seed = random_seed(seed)
         if self.seed is None:
             raise ValueError("`seed` must be an integer: the seeds follow it. Received: seed=None")
+        # The seeds are seed, seed + 1, ...: each must be a valid seed itself,
+        # not one wrapped or clipped to a seed the user never named.
+        if self.seed + self.seeds - 1 > MAX_SEED:
+            raise ValueError(
+                f"`seed + seeds - 1` must be at most {MAX_SEED}: the seeds are seed, seed + 1, ... "
+                f"Received: seed={self.seed}, seeds={self.seeds}"
+            )
         if (
             check_mode(visualizer_kwargs.get("generator", "scratch"), visualizer_kwargs.get("decoder"))
             == "scratch"

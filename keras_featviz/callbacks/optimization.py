@@ -15,6 +15,7 @@ import os
 import keras
 import numpy as np
 
+from keras_featviz import validation
 from keras_featviz.tensorboard import EventWriter
 from keras_featviz.validation import directory_path, number, positive_int, writable_directory
 
@@ -52,7 +53,7 @@ class GeneratorImageLogger(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         log_dir = directory_path(log_dir, "log_dir")
-        self.run_dir = os.path.join(log_dir, run_name)
+        self.run_dir = os.path.join(log_dir, validation.run_name(run_name))
         self.every_n_steps = positive_int(every_n_steps, "every_n_steps")
         self.writer = None
         self._steps_done = {}

@@ -14,6 +14,7 @@ import warnings
 
 import keras
 
+from keras_featviz import validation
 from keras_featviz.callbacks.training import preserved_random_state
 from keras_featviz.tensorboard import EventWriter
 from keras_featviz.validation import directory_path, number, positive_int, writable_directory
@@ -50,11 +51,7 @@ class PeriodicView(keras.callbacks.Callback):
     def __init__(self, log_dir, run_name, every_n_epochs, max_overhead):
         super().__init__()
         self.log_dir = directory_path(log_dir, "log_dir")
-        if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name):
-            raise ValueError(
-                f"`run_name` must be a non-empty relative folder name. Received: run_name={run_name!r}"
-            )
-        self.run_name = run_name
+        self.run_name = validation.run_name(run_name)
         self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
         self.writer = None
@@ -108,6 +105,15 @@ class PeriodicView(keras.callbacks.Callback):
         try:
             with preserved_random_state():
                 self._view(epoch)
+            seconds = time.perf_counter() - started
+            # Writing can fail too (a full disk at the flush): inside the guard.
+            self.writer.scalar(
+                f"{self.key}_seconds",
+                seconds,
+                step=epoch,
+                description=f"Seconds the {self.name} of this epoch took.",
+            )
+            self.writer.flush()
         except Exception as error:  # a failed view must not end the user's training
             self.skipped_epochs.append(epoch)
             warnings.warn(
@@ -117,15 +123,8 @@ class PeriodicView(keras.callbacks.Callback):
                 stacklevel=3,
             )
             return
-        self.seconds[epoch] = time.perf_counter() - started
+        self.seconds[epoch] = seconds
         self._training_seconds = 0.0
-        self.writer.scalar(
-            f"{self.key}_seconds",
-            self.seconds[epoch],
-            step=epoch,
-            description=f"Seconds the {self.name} of this epoch took.",
-        )
-        self.writer.flush()
         self.logged_epochs.append(epoch)
 
     def _warn_skip(self, epoch):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
-from keras_featviz import defaults
+from keras_featviz import defaults, validation
 from keras_featviz.examples import ExampleFinder
 from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
@@ -194,13 +194,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             )
         if check_mode(generator, decoder) == "scratch":
             visualizer_kwargs.setdefault("width", defaults.CALLBACK_WIDTH)
-        if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name):
-            raise ValueError(
-                f"`run_name` must be a non-empty relative folder name. Received: run_name={run_name!r}"
-            )
         self.targets = targets
         self.log_dir = directory_path(log_dir, "log_dir")
-        self.run_name = run_name
+        self.run_name = validation.run_name(run_name)
         self.class_names = class_names
         self.generator = generator
         self.decoder = decoder
