@@ -71,7 +71,9 @@ def grad_cam_layer(model):
 
     The last layer whose output is a feature map as large as the last
     convolution's (the convolution itself, or the normalisation and
-    activation that follow it; not a pooling that shrinks it).
+    activation that follow it; not a pooling that shrinks it). After the
+    activation, the gradient reaches every channel even where a ReLU6
+    holds it at its ceiling: it comes from the layers above.
 
     Raises:
         ValueError: if the model has no 2-D convolution.
@@ -109,11 +111,17 @@ class Attribution:
             probabilities on each image.
         scores: float array `(N,)`, each target's objective value (a
             class's logit) on its image.
+        blank: Dict, method name to bool array `(N,)`: True where the map
+            is all zero (it shows nothing; the sheet says so under it).
+            Grad-CAM is blank when no channel of its layer raises the
+            target where it is active, or when no gradient reaches the
+            layer.
     """
 
     def __init__(self, images, maps, labels, target_classes, probabilities, scores):
         self.images = images
         self.maps = maps
+        self.blank = {method: ~np.any(m != 0, axis=(1, 2)) for method, m in maps.items()}
         self.labels = list(labels)
         self.target_classes = np.asarray(target_classes, "int64")
         self.probabilities = probabilities
@@ -136,7 +144,8 @@ class Attribution:
     def strip(self, i):
         """The tiles of image `i`: the image, then one overlay per method, with captions."""
         tiles = [self.images[i]] + [heat_overlay(self.images[i], m[i]) for m in self.maps.values()]
-        return tiles, ["image", *self.maps]
+        captions = [f"{method}: all zero" if self.blank[method][i] else method for method in self.maps]
+        return tiles, ["image", *captions]
 
     def sheet(self, indices=None):
         """A labelled PNG sheet: a row per image (image, then each method).
@@ -360,6 +369,13 @@ class Attributor:
         return np.sum((images - baseline) * total / self.steps, axis=-1)
 
     def _grad_cam(self, reader, images, which, objectives):
+        # A softmax reads only the differences between logits, so its maps
+        # explain the class against the mean of all classes: with the raw
+        # logit, a class the model is sure of (p = 1.00) whose logit the
+        # layer lowers everywhere (its bias carries it, the others are
+        # lowered more) gave an all-zero map.
+        if self._image_reader.probe.head == "softmax" and self.num_classes > 1:
+            objectives = [_against_the_mean(o, self.num_classes) for o in objectives]
         layer_reader = self._reader(objectives, self.layer)
         gradients, _, values = layer_reader(images, which)
         if gradients.ndim != 4:
@@ -390,6 +406,18 @@ class Attributor:
                 count[y : y + patch, x : x + patch] += 1
             maps[n] = total / np.maximum(count, 1)
         return maps
+
+
+def _against_the_mean(objective, num_classes):
+    """A class objective `w . logits` as `(w - mean(w)) . logits`; others as they are."""
+    if not objective.terms or any(kind != obj.CLASS for kind, _, _ in objective.terms):
+        return objective
+    weights = np.zeros(num_classes)
+    for (_, _, index), weight in objective.terms.items():
+        weights[index] += weight
+    weights -= weights.mean()
+    terms = {(obj.CLASS, None, k): float(w) for k, w in enumerate(weights) if w != 0}
+    return obj.Objective(terms, f"{objective.name}/against_the_mean")
 
 
 def _starts(size, patch, stride):

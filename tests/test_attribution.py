@@ -77,12 +77,17 @@ def ranks(values):
 
 
 def rank_correlation(a, b):
-    """Spearman's correlation of two maps."""
+    """Spearman's correlation of two maps; 0 when one is blank (it orders nothing)."""
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
     return float(np.corrcoef(ranks(a.ravel()), ranks(b.ravel()))[0, 1])
 
 
 def total_variation(a, b):
-    """Half the L1 distance of the maps' magnitudes, each normalised to sum 1."""
+    """Half the L1 distance of the maps' magnitudes, each normalised to sum 1;
+    1 when exactly one of them is blank, 0 when both are."""
+    if not np.abs(a).sum() or not np.abs(b).sum():
+        return float(bool(np.abs(a).sum()) != bool(np.abs(b).sum()))
     p, q = np.abs(a) / np.abs(a).sum(), np.abs(b) / np.abs(b).sum()
     return 0.5 * float(np.abs(p - q).sum())
 
@@ -224,3 +229,40 @@ def test_sheet_has_a_row_per_image_and_a_column_per_method(trained_classifier, p
     sheet = result.sheet()
     # 16 px images are enlarged 8x to 128 px tiles: 3 tiles wide, 3 rows.
     assert sheet.size == (3 * 128, 3 * (128 + 2 * 14))
+
+
+def _saturated_relu6_classifier():
+    """Class 0 wins (p ~ 1) on its bias while every channel lowers its logit,
+    and lowers class 1's three times more; a ReLU6 holds many units at 6."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(
+        4, 3, padding="same", bias_initializer=keras.initializers.Constant(6.0), name="conv"
+    )(inputs)
+    x = keras.layers.ReLU(max_value=6.0, name="relu6")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    dense = keras.layers.Dense(2, activation="softmax", name="predictions")
+    model = keras.Model(inputs, dense(x))
+    dense.set_weights([np.stack([-np.ones(4), -3 * np.ones(4)], axis=1), np.array([30.0, 0.0])])
+    return model
+
+
+def test_grad_cam_is_not_blank_for_a_sure_class_whose_logit_every_channel_lowers():
+    model = _saturated_relu6_classifier()
+    images = np.random.default_rng(0).uniform(0, 1, (3, 16, 16, 3)).astype("float32")
+    activations = keras.Model(model.input, model.get_layer("relu6").output).predict(images, verbose=0)
+    assert (activations == 6.0).mean() > 0.2  # saturated
+    result = Attributor(model).attribute(images, "grad_cam")
+    assert (result.target_classes == 0).all() and (result.probabilities[:, 0] > 0.99).all()
+    # Against the mean of the classes, every channel speaks for class 0.
+    assert not result.blank["grad_cam"].any()
+    assert (result.maps["grad_cam"] > 0).mean() > 0.9
+
+
+def test_a_blank_map_is_flagged_in_the_result_and_on_the_sheet():
+    model = _saturated_relu6_classifier()
+    images = np.random.default_rng(0).uniform(0, 1, (2, 16, 16, 3)).astype("float32")
+    result = Attributor(model).attribute(images, ["saliency", "grad_cam"], targets=1)  # evidence against
+    assert result.blank["grad_cam"].all() and not result.blank["saliency"].any()
+    tiles, captions = result.strip(0)
+    assert captions == ["image", "saliency", "grad_cam: all zero"]
