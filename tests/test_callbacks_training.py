@@ -350,23 +350,24 @@ def test_steps_are_cut_to_the_overhead_budget(patches, tmp_path):
     tight = FeatureVisualizationCallback(log_dir=tmp_path / "tight", steps=8, max_overhead=1e-6, width=0.25)
     free = FeatureVisualizationCallback(log_dir=tmp_path / "free", steps=8, max_overhead=None, width=0.25)
     with pytest.warns(RuntimeWarning) as caught:
-        compiled().fit(images, labels, epochs=3, batch_size=64, verbose=0, callbacks=[tight, free])
+        compiled().fit(images, labels, epochs=4, batch_size=64, verbose=0, callbacks=[tight, free])
     # The first visualization runs `steps` and is timed; then a budget of
-    # almost nothing leaves the one step every visualization keeps.
-    assert tight.steps_run == {0: 8, 1: 1, 2: 1}
-    assert free.steps_run == {0: 8, 1: 8, 2: 8}
+    # almost nothing leaves the 3 steps every visualization keeps; the last
+    # epoch, whose images the user keeps, runs 8 and the 2 x 5 cut before.
+    assert tight.steps_run == {0: 8, 1: 3, 2: 3, 3: 18}
+    assert free.steps_run == {0: 8, 1: 8, 2: 8, 3: 8}
     run = read_run(tmp_path / "tight" / "featviz")
-    assert image_steps(run, "class_0") == [0, 1, 2]
+    assert image_steps(run, "class_0") == [0, 1, 2, 3]
     # Said once, with the numbers and the way out; logged every epoch.
     cut = [str(w.message) for w in caught if "max_overhead" in str(w.message)]
     assert cut == [
-        "FeatureVisualizationCallback: epoch 2 ran 1 of the 8 steps asked for each of 3 targets, to "
+        "FeatureVisualizationCallback: epoch 2 ran 3 of the 8 steps asked for each of 3 targets, to "
         "keep the visualization within max_overhead=1e-06 of the training time; its images may "
         "change little from epoch to epoch. Pass max_overhead=None to run every step, a larger "
         "max_overhead, or fewer targets. (Warned once; the `steps` scalar logs the steps of every epoch.)"
     ]
     steps = [(e.step, float(tensor_value(e))) for e in run.Tensors("steps")]
-    assert sorted(steps) == [(0, 8.0), (1, 1.0), (2, 1.0)]
+    assert sorted(steps) == [(0, 8.0), (1, 3.0), (2, 3.0), (3, 18.0)]
 
 
 def test_dataset_examples_beside_each_synthesized_image(patches, tmp_path):

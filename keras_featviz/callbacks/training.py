@@ -31,7 +31,8 @@ EXAMPLES_DESCRIPTION = (
     "Seconds the dataset examples took this epoch; within `max_overhead` with the images' steps."
 )
 STEPS_DESCRIPTION = (
-    "Optimisation steps each target ran this epoch: `steps`, or fewer where `max_overhead` cut them."
+    "Optimisation steps each target ran this epoch: `steps`, or fewer (at least 3) where "
+    "`max_overhead` cut them; on the last epoch, `steps` plus the steps cut before."
 )
 
 
@@ -94,11 +95,15 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             (warm start). Defaults to `defaults.CALLBACK_STEPS` (10).
         max_overhead: Float > 0 or `None`. Each visualization may take at
             most this fraction of the training time since the previous
-            one: its steps are cut to fit (never below 1 nor above
-            `steps`), timed on the previous visualization. The first one
-            runs `steps`. On a short epoch this keeps the callback a small
-            part of training; on a long one every visualization runs
-            `steps`. `None` always runs `steps`, for the same images on any
+            one: its steps are cut to fit (never below
+            `defaults.CALLBACK_MIN_STEPS`, 3, nor above `steps`), timed on
+            the previous visualization. The first one runs `steps`, and
+            the last epoch's runs `steps` plus every step cut before (at
+            most 10 times `steps`): its images, the ones you keep, have
+            had the optimisation they would have had without the budget.
+            On a short epoch this keeps the callback a small part of
+            training; on a long one every visualization runs `steps`.
+            `None` always runs `steps`, for the same images on any
             machine. Defaults to `defaults.MAX_OVERHEAD` (0.1).
         every_n_epochs: Int, visualize every this many epochs (and after
             the last). Defaults to `1`.
@@ -297,17 +302,23 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         if self.finder is not None:
             self.finder.check(self.examples)
 
-    def _steps_now(self):
-        """`steps`, or fewer to stay within `max_overhead` of the training time."""
+    def _steps_now(self, epoch):
+        """`steps`, or fewer to stay within `max_overhead` of the training time
+        (never below `defaults.CALLBACK_MIN_STEPS`); on the last epoch, `steps`
+        plus the steps cut before (see `defaults.CALLBACK_CATCH_UP`)."""
         if self.max_overhead is None or self._costs is None:
             return self.steps
+        if epoch + 1 == self.params.get("epochs"):
+            owed = sum(self.steps - steps for steps in self.steps_run.values())
+            return int(min(self.steps + owed, defaults.CALLBACK_CATCH_UP * self.steps))
         step_s, other_s = self._costs
         budget = self.max_overhead * self._training_seconds - other_s
-        return int(min(self.steps, max(1, budget // max(step_s, 1e-9))))
+        floor = min(self.steps, defaults.CALLBACK_MIN_STEPS)
+        return int(min(self.steps, max(floor, budget // max(step_s, 1e-9))))
 
     def _visualize(self, epoch):
         started = time.perf_counter()
-        steps = self._steps_now()
+        steps = self._steps_now(epoch)
         self._training_seconds = 0.0
         try:
             with preserved_random_state():
