@@ -163,6 +163,11 @@ def main():
     parser.add_argument("--makers", nargs="*", default=list(MAKERS), choices=list(MAKERS))
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
     parser.add_argument("--out", default=str(HERE / "results" / "real_models"))
+    parser.add_argument(
+        "--judge-only",
+        action="store_true",
+        help="make no images: judge those earlier runs saved under --out (every maker and seed found)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("MAKER", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -184,24 +189,32 @@ def main():
         same = "SAME family as the model: flattering" if family == FAMILIES[model_name] else "another family"
         print(f"  judge {name}: {family} ({same})")
     rows = []
-    for seed in args.seeds:
-        for maker in args.makers:
+    runs = [(seed, maker) for seed in args.seeds for maker in args.makers]
+    if args.judge_only:
+        runs = [
+            (int(folder.name[4:]), maker)
+            for folder in sorted(out.glob("seed*"))
+            for maker in MAKERS
+            if (folder / f"{maker}.npz").exists()
+        ]
+    for seed, maker in runs:
+        if not args.judge_only:
             command = [sys.executable, __file__, "--setup", args.setup, "--classes", str(args.classes)]
             command += ["--steps", str(steps), "--out", args.out, "--one", maker, str(seed)]
             subprocess.run(command, check=True)
-            saved = np.load(out / f"seed{seed}" / f"{maker}.npz")
-            rows.append(
-                {
-                    "maker": maker,
-                    "seed": seed,
-                    "settings": {k: str(v) for k, v in MAKERS[maker].items()},
-                    "own_top1": float(saved["own_top1"]),
-                    "seconds_per_class": float(saved["seconds"]) / len(classes),
-                    "peak_mib": float(saved["peak_mib"]),
-                    "images": saved["images"],
-                }
-            )
-            print(f"  made {maker} seed {seed}: {rows[-1]['seconds_per_class']:.1f} s/class", flush=True)
+        saved = np.load(out / f"seed{seed}" / f"{maker}.npz")
+        rows.append(
+            {
+                "maker": maker,
+                "seed": seed,
+                "settings": {k: str(v) for k, v in MAKERS[maker].items()},
+                "own_top1": float(saved["own_top1"]),
+                "seconds_per_class": float(saved["seconds"]) / len(classes),
+                "peak_mib": float(saved["peak_mib"]),
+                "images": saved["images"],
+            }
+        )
+        print(f"  {maker} seed {seed}: {rows[-1]['seconds_per_class']:.1f} s/class", flush=True)
     for name, _ in judges:
         judge_model, _ = load(name)
         for row in rows:
