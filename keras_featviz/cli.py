@@ -368,21 +368,22 @@ def train_dae(args):
 
 
 def _read_folder(path, shape, what):
-    """The images of a folder (or a `.npy` array), centre-cropped to the model's `(h, w, c)`."""
+    """The images of a folder (or a `.npy` array), centre-cropped to the model's `(h, w, c)`,
+    and their file names (`None` for an array)."""
     import numpy as np
 
     from keras_featviz.data import load_images
 
     if path.endswith(".npy") and os.path.isfile(path):
-        return np.load(path).astype("float32")
+        return np.load(path).astype("float32"), None
     if not os.path.isdir(path):
         raise CommandError(f"no image folder at {path!r} ({what})")
     height, width, channels = shape
     try:
-        images = load_images(path, (height, width), channels)
+        images, names = load_images(path, (height, width), channels, return_names=True)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    return images.astype("float32")
+    return images.astype("float32"), names
 
 
 def _checked_out(out):
@@ -409,7 +410,7 @@ def attribute(args):
         raise CommandError(str(error)) from None
     if args.class_names is not None:
         attributor.class_names = _read_class_names(args.class_names, attributor.num_classes)
-    images = _read_folder(args.images, attributor.image_shape, "IMAGES")
+    images, _ = _read_folder(args.images, attributor.image_shape, "IMAGES")
     target = args.target
     if target is not None and target.isdigit():
         target = int(target)
@@ -452,14 +453,14 @@ def examples(args):
         finder = ExampleFinder(model, targets, k=args.k, preprocess=preprocess, class_names=names)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    images = _read_folder(args.data, finder.image_shape, "DATA")
+    images, sources = _read_folder(args.data, finder.image_shape, "DATA")
     print(f"Finding the top {args.k} of {len(images)} images for {len(targets)} targets of {model.name!r}...")
     started = time.time()
-    found = finder.find(images)
+    found = finder.find(images, sources=sources)
     paths = found.save(args.out, per_sheet=args.per_sheet)
     print(
         f"{len(found)} targets in {time.time() - started:.0f} s. Each row: a target's images, "
-        "best first; under each: its number in DATA (files in name order) and a = the target's value "
+        "best first; under each: its file (or its number in a .npy DATA) and a = the target's value "
         f"on it (a class's logit, a channel's mean). Wrote {', '.join(paths)}"
     )
     return 0

@@ -35,9 +35,11 @@ class DatasetExamples:
         classes: int array `(T, k)`, each image's true class when the data
             had labels, else `-1`.
         class_names: The class names, or `None`.
+        sources: A name for each image of the data (its file, say), shown
+            in captions instead of its position, or `None`.
     """
 
-    def __init__(self, names, labels, images, scores, indices, classes, class_names=None):
+    def __init__(self, names, labels, images, scores, indices, classes, class_names=None, sources=None):
         self.names = list(names)
         self.labels = list(labels)
         self.images = images
@@ -45,13 +47,16 @@ class DatasetExamples:
         self.indices = indices
         self.classes = classes
         self.class_names = class_names
+        self.sources = None if sources is None else list(sources)
 
     def __len__(self):
         return len(self.names)
 
     def caption(self, t, n):
         """The caption of example `n` of target `t`: data index, value, true class."""
-        text = f"#{self.indices[t, n]} a={self.scores[t, n]:.3g}"
+        index = self.indices[t, n]
+        where = f"#{index}" if self.sources is None else str(self.sources[index])
+        text = f"{where} a={self.scores[t, n]:.3g}"
         k = self.classes[t, n]
         if k >= 0:
             text += f" {self.class_names[k] if self.class_names else k}"
@@ -275,8 +280,15 @@ class ExampleFinder:
                 f"classifier. Received: a batch with shape {x.shape}"
             )
 
-    def find(self, data):
-        """The top-k images of `data` (see `dataset_examples`)."""
+    def find(self, data, sources=None):
+        """The top-k images of `data` (see `dataset_examples`).
+
+        Args:
+            data: As in `dataset_examples`.
+            sources: Optional names of the data's images in order (file
+                names, as `load_images(..., return_names=True)` gives),
+                shown in captions instead of positions. Defaults to `None`.
+        """
         top = _TopK(len(self.objectives), self.k)
         seen = 0
         for x, y in _batches(data, self.batch_size):
@@ -301,4 +313,5 @@ class ExampleFinder:
             top.indices,
             top.classes,
             self.class_names,
+            sources=sources,
         )

@@ -120,3 +120,21 @@ def test_bad_arguments_are_named(trained_classifier, kwargs, message):
     with pytest.raises(ValueError) as error:
         keras_featviz.dataset_examples(trained_classifier, **arguments)
     assert str(error.value).startswith(message)
+
+
+def test_captions_name_the_source_files_when_given():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    )
+    images = np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype("float32")
+    from keras_featviz.examples import ExampleFinder
+
+    finder = ExampleFinder(model, [keras_featviz.objectives.class_(0)], k=2)
+    named = finder.find(images, sources=["a.png", "b.png", "c.png", "d.png"])
+    plain = finder.find(images)
+    index = named.indices[0, 0]
+    assert named.caption(0, 0).startswith("abcd"[index] + ".png a=")
+    assert plain.caption(0, 0).startswith(f"#{index} a=")
