@@ -367,6 +367,24 @@ def train_dae(args):
     return 0
 
 
+def _note_raw_pixels(model, preprocess):
+    """Say so when images go to a model as 0-255 pixels and nothing in it rescales them.
+
+    A model trained on 0-1 or -1..1 inputs reads 0-255 pixels as a blinding
+    glare: its maps and examples would then be wrong without a word.
+    """
+    if preprocess not in (None, "none"):
+        return
+    rescaling = ("Rescaling", "Normalization")
+    if any(type(layer).__name__ in rescaling for layer in model.layers[:3]):
+        return
+    print(
+        "note: the images go to the model as 0-255 pixels (no --preprocess), and its first layers "
+        "do not rescale them; if it was trained on 0-1 or -1..1 inputs, pass --preprocess unit or tf.",
+        file=sys.stderr,
+    )
+
+
 def _read_folder(path, shape, what):
     """The images of a folder (or a `.npy` array), centre-cropped to the model's `(h, w, c)`,
     and their file names (`None` for an array)."""
@@ -404,6 +422,7 @@ def attribute(args):
     _checked_out(args.out)
     model, preprocess = load_classifier(args.model, args.weights)
     preprocess = args.preprocess or preprocess
+    _note_raw_pixels(model, preprocess)
     try:
         attributor = Attributor(model, preprocess=preprocess, layer=args.layer or "auto", seed=args.seed)
     except ValueError as error:
@@ -437,6 +456,7 @@ def examples(args):
     _checked_out(args.out)
     model, preprocess = load_classifier(args.model, args.weights)
     preprocess = args.preprocess or preprocess
+    _note_raw_pixels(model, preprocess)
     layers = {row["name"]: row["channels"] for row in target_layers(model)}
 
     def channel_count(layer):

@@ -375,3 +375,27 @@ def test_a_missing_path_is_told_before_keras_is_imported(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "no image folder or .npy file at" in done.stderr
+
+
+def test_raw_pixels_to_a_model_that_does_not_rescale_them_get_a_note(patches, tmp_path, capsys):
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(0)
+    bare = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(4, 3),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3),
+        ]
+    )
+    path = str(tmp_path / "bare.keras")
+    bare.save(path)
+    data = tmp_path / "data.npy"
+    np.save(data, patches[0][:10])
+    assert cli.main(["examples", path, str(data), "--k", "2", "--out", str(tmp_path / "a")]) == 0
+    assert "note: the images go to the model as 0-255 pixels" in capsys.readouterr().err
+    argv = ["examples", path, str(data), "--k", "2", "--preprocess", "unit", "--out", str(tmp_path / "b")]
+    assert cli.main(argv) == 0
+    assert "note:" not in capsys.readouterr().err
