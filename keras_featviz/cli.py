@@ -45,6 +45,10 @@ def demo(args):
     return 0
 
 
+# The largest image side `--size` takes: an autoencoder of 1,024 x 1,024
+# already needs tens of GB to train; larger ones are refused before they
+# run out of memory.
+MAX_SIDE = 1024
 # The generator choices of `generator_source.MODES`, here so that `--help`
 # needs no Keras (a test checks that the two agree).
 GENERATORS = ("auto", "scratch", "pretrained", "pixels", "fourier", "fourier_phase")
@@ -330,9 +334,22 @@ def _image_size(text):
         sizes = [int(p) for p in parts]
     except ValueError:
         sizes = []
-    if len(sizes) not in (1, 2) or min(sizes) < 8:
-        raise argparse.ArgumentTypeError(f"must be a side like 64 or HxW like 64x48, each >= 8; got {text!r}")
+    if len(sizes) not in (1, 2) or min(sizes) < 8 or max(sizes) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"must be a side like 64 or HxW like 64x48, each from 8 to {MAX_SIDE}; got {text!r}"
+        )
     return (sizes[0], sizes[-1])
+
+
+def _side(text):
+    """An argparse type: one image side, from 8 to `MAX_SIDE`."""
+    try:
+        side = int(text)
+    except ValueError:
+        side = 0
+    if not 8 <= side <= MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"must be an image side from 8 to {MAX_SIDE}; got {text!r}")
+    return side
 
 
 def train_dae(args):
@@ -392,11 +409,20 @@ def _read_folder(path, shape, what):
 
     from keras_featviz.data import load_images
 
+    height, width, channels = shape
     if path.endswith(".npy") and os.path.isfile(path):
-        return np.load(path).astype("float32"), None
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise CommandError(f"cannot read {path!r} as a .npy array of images ({what}): {error}") from None
+        if array.ndim != 4 or array.shape[1:] != (height, width, channels) or array.dtype.kind not in "uif":
+            raise CommandError(
+                f"{what} {path!r} must hold images (N, {height}, {width}, {channels}) of numbers for this "
+                f"model; it holds {array.dtype} {array.shape}"
+            )
+        return array.astype("float32"), None
     if not os.path.isdir(path):
         raise CommandError(f"no image folder at {path!r} ({what})")
-    height, width, channels = shape
     try:
         images, names = load_images(path, (height, width), channels, return_names=True)
     except ValueError as error:
@@ -537,7 +563,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("demo", help="train a shapes classifier and visualize every class")
     run.add_argument("--out", default="featviz-demo", help="output folder (default: featviz-demo)")
-    run.add_argument("--size", type=_positive("--size"), default=32, help="image side (default: 32)")
+    run.add_argument("--size", type=_side, default=32, help=f"image side, 8 to {MAX_SIDE} (default: 32)")
     run.add_argument(
         "--classes",
         type=_positive("--classes"),
@@ -820,6 +846,11 @@ def _early_checks(args):
     at once, not after the seconds that importing TensorFlow takes."""
     if getattr(args, "model", None) is not None:
         check_model_spec(args.model)
+    if args.command == "demo":
+        try:
+            validation.writable_directory(args.out, "--out", create=False)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
     if args.command == "attribute":
         check_data_path(args.images, "IMAGES")
     if args.command == "examples":

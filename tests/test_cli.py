@@ -399,3 +399,41 @@ def test_raw_pixels_to_a_model_that_does_not_rescale_them_get_a_note(patches, tm
     argv = ["examples", path, str(data), "--k", "2", "--preprocess", "unit", "--out", str(tmp_path / "b")]
     assert cli.main(argv) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--size", "4"], "argument --size: must be an image side from 8 to 1024; got '4'"),
+        (["train-dae", ".", "--size", "100000"], "argument --size: must be a side like 64 or HxW like 64x48"),
+    ],
+)
+def test_sizes_that_cannot_run_are_refused_by_argparse(capsys, argv, message):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_npy_data_and_a_file_as_demo_out_get_one_line(saved_classifier, tmp_path, capsys):
+    import numpy as np
+
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.zeros((2, 8, 8, 3), "float32"))
+    objects = tmp_path / "objects.npy"
+    np.save(objects, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    corrupt = tmp_path / "corrupt.npy"
+    corrupt.write_bytes(b"\x93NUMPY garbage")
+    taken = tmp_path / "taken"
+    taken.write_text("the user's file")
+    cases = [
+        (["examples", saved_classifier, str(wrong)], "must hold images (N, 16, 16, 3) of numbers"),
+        (["attribute", saved_classifier, str(objects)], "cannot read"),
+        (["examples", saved_classifier, str(corrupt)], "cannot read"),
+        (["demo", "--out", str(taken)], "--out"),
+    ]
+    for argv, message in cases:
+        assert cli.main([*argv, *([] if argv[0] == "demo" else ["--out", str(tmp_path / "o")])]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert taken.read_text() == "the user's file"
