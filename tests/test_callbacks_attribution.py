@@ -34,7 +34,12 @@ def test_logs_one_strip_per_image_and_its_probability(patches, tmp_path):
     run = read_run(tmp_path / "attribution")
     strips = [f"attribution/{i:02d}_{NAMES[k]}" for i, k in enumerate(labels)]
     probabilities = [t.replace("attribution/", "attribution_probability/") for t in strips]
-    assert set(run.Tags()["tensors"]) == {*strips, *probabilities, "attribution_seconds"}
+    assert set(run.Tags()["tensors"]) == {
+        *strips,
+        *probabilities,
+        "attribution_seconds",
+        "attribution_skipped",
+    }
     for tag in strips + probabilities:
         assert image_steps(run, tag) == [0, 1], tag
     # The image, then one heat map per method: three 128 px tiles, a title and captions.
@@ -95,6 +100,9 @@ def test_the_budget_skips_epochs_and_says_so(patches, tmp_path):
     assert callback.skipped_epochs == []
     run = read_run(tmp_path / "attribution")
     assert image_steps(run, "attribution_seconds") == [0, 2]
+    # TensorBoard shows plainly which epoch has no maps.
+    skipped = sorted((e.step, float(tensor_value(e))) for e in run.Tensors("attribution_skipped"))
+    assert skipped == [(0, 0.0), (1, 1.0), (2, 0.0)]
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,13 @@ def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
     for a, b in zip(plain.get_weights(), watched.get_weights()):
         np.testing.assert_array_equal(a, b)
     run = read_run(tmp_path / "memorization")
-    expected = {"memorization_seconds", "memorization/features", "memorization/pixels", "sameness"}
+    expected = {
+        "memorization_seconds",
+        "memorization_skipped",
+        "memorization/features",
+        "memorization/pixels",
+        "sameness",
+    }
     expected |= {
         f"{kind}/{n}" for kind in ("memorization/features", "memorization/pixels", "sameness") for n in names
     }

@@ -97,9 +97,12 @@ class PeriodicView(keras.callbacks.Callback):
         return list(self.seconds.values())[-1] > self.max_overhead * self._training_seconds
 
     def _run(self, epoch, forced=False):
+        # The last epoch is always shown: it is the model fit returns.
+        forced = forced or epoch + 1 == self.params.get("epochs")
         if not forced and self._over_budget():
             self.over_budget_epochs.append(epoch)
             self._warn_skip(epoch)
+            self._log_skipped(epoch, 1.0)
             return
         started = time.perf_counter()
         try:
@@ -126,6 +129,21 @@ class PeriodicView(keras.callbacks.Callback):
         self.seconds[epoch] = seconds
         self._training_seconds = 0.0
         self.logged_epochs.append(epoch)
+        self._log_skipped(epoch, 0.0)
+
+    def _log_skipped(self, epoch, skipped):
+        """`<key>_skipped`: 1 at an epoch the budget skipped, 0 at one shown, so
+        TensorBoard shows plainly which epochs have no images."""
+        try:
+            self.writer.scalar(
+                f"{self.key}_skipped",
+                skipped,
+                step=epoch,
+                description=f"1 where max_overhead skipped this epoch's {self.name}, 0 where they ran.",
+            )
+            self.writer.flush()
+        except Exception:  # a full disk must not stop training; `_run` warns of failed writes
+            pass
 
     def _warn_skip(self, epoch):
         if self._warned_skip:
