@@ -22,8 +22,9 @@ def test_every_name_in_all_imports():
 
 
 def _documented_names():
-    """`keras_featviz.a.b` names written in the README and the package's docstrings."""
+    """`keras_featviz.a.b` names written in the README, the docs pages and the package's docstrings."""
     texts = [(ROOT / "README.md").read_text()]
+    texts += [path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))]
     texts += [path.read_text() for path in (ROOT / "keras_featviz").rglob("*.py")]
     names = set()
     for text in texts:
@@ -52,3 +53,13 @@ def test_importing_the_package_loads_no_backend():
     code = "import sys, keras_featviz; print('keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_relative_link_of_the_readme_and_docs_resolves():
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r'\]\(([^)#\s]+)(?:#[^)]*)?\)|src="([^"]+)"', page.read_text()):
+            link = next(t for t in target if t)
+            if "://" not in link and not (page.parent / link).exists():
+                broken.append(f"{page.name}: {link}")
+    assert not broken, broken
