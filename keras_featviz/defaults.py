@@ -44,8 +44,11 @@ MEMORY_BUDGET = 4 * 2**30
 # generator's, even with its pyramid output (MobileNetV2 dog breeds judged
 # by EfficientNet-Lite0: the right breed first among 19 for 100% and 84% of
 # the classes on two seeds, against 53% and 58%; `benchmarks/real_models.py
-# --setup dogs`, README). The generator stays one option away:
-# `generator="scratch"`.
+# --setup dogs`). Not everywhere: EfficientNet-Lite0's breed images judged
+# by the MobileNetV2 favoured the generator, 58% against 37% (`--setup
+# lite0-dogs`); over the three judges of another family the means were 65%
+# against 57%, at under half the cost. The generator stays one option
+# away: `generator="scratch"`.
 GENERATOR = "auto"
 LARGE_IMAGE_GENERATOR = "fourier"
 SMALL_IMAGE_GENERATOR = "scratch"
