@@ -102,7 +102,10 @@ class PeriodicView(keras.callbacks.Callback):
         if not forced and self._over_budget():
             self.over_budget_epochs.append(epoch)
             self._warn_skip(epoch)
-            self._log_skipped(epoch, 1.0)
+            try:
+                self._write_scalars(epoch, skipped=1.0)
+            except Exception:  # a full disk must not stop training
+                pass
             return
         started = time.perf_counter()
         try:
@@ -110,13 +113,7 @@ class PeriodicView(keras.callbacks.Callback):
                 self._view(epoch)
             seconds = time.perf_counter() - started
             # Writing can fail too (a full disk at the flush): inside the guard.
-            self.writer.scalar(
-                f"{self.key}_seconds",
-                seconds,
-                step=epoch,
-                description=f"Seconds the {self.name} of this epoch took.",
-            )
-            self.writer.flush()
+            self._write_scalars(epoch, seconds=seconds, skipped=0.0)
         except Exception as error:  # a failed view must not end the user's training
             self.skipped_epochs.append(epoch)
             warnings.warn(
@@ -129,21 +126,18 @@ class PeriodicView(keras.callbacks.Callback):
         self.seconds[epoch] = seconds
         self._training_seconds = 0.0
         self.logged_epochs.append(epoch)
-        self._log_skipped(epoch, 0.0)
 
-    def _log_skipped(self, epoch, skipped):
-        """`<key>_skipped`: 1 at an epoch the budget skipped, 0 at one shown, so
-        TensorBoard shows plainly which epochs have no images."""
-        try:
-            self.writer.scalar(
-                f"{self.key}_skipped",
-                skipped,
-                step=epoch,
-                description=f"1 where max_overhead skipped this epoch's {self.name}, 0 where they ran.",
-            )
-            self.writer.flush()
-        except Exception:  # a full disk must not stop training; `_run` warns of failed writes
-            pass
+    def _write_scalars(self, epoch, **values):
+        """`<key>_seconds` (the view's cost) and `<key>_skipped` (1 where the
+        budget skipped the epoch, 0 where the view ran: TensorBoard shows
+        plainly which epochs have none), then a flush."""
+        descriptions = {
+            "seconds": f"Seconds the {self.name} of this epoch took.",
+            "skipped": f"1 where max_overhead skipped this epoch's {self.name}, 0 where they ran.",
+        }
+        for name, value in values.items():
+            self.writer.scalar(f"{self.key}_{name}", value, step=epoch, description=descriptions[name])
+        self.writer.flush()
 
     def _warn_skip(self, epoch):
         if self._warned_skip:
