@@ -148,11 +148,6 @@ class FeatureVisualizer:
             muted photo colours rather than saturated primaries) or
             `"auto"`: decorrelated on images of 128 pixels a side or more.
             Defaults to `defaults.COLORS` (`"auto"`).
-        pyramid: Bool or `"auto"`: the scratch generator's multi-scale
-            output (every block reaches the image through its own 1x1
-            convolution, see `generators.scratch_generator`). `"auto"` is
-            `True` on images of 128 pixels a side or more. Defaults to
-            `defaults.PYRAMID` (`"auto"`).
         input_shape: `(height, width, channels)` for a classifier whose
             input size is open (`keras.Input((None, None, 3))`). Defaults
             to `None`.
@@ -162,6 +157,11 @@ class FeatureVisualizer:
             sigmoid units (independent labels); `"softmax"`, `"sigmoid"`
             or `"probabilities"` say it where it cannot be recognised (see
             `ClassifierProbe`). Defaults to `"auto"`.
+        pyramid: Bool or `"auto"`: the scratch generator's multi-scale
+            output (every block reaches the image through its own 1x1
+            convolution, see `generators.scratch_generator`). `"auto"` is
+            `True` on images of 128 pixels a side or more. Defaults to
+            `defaults.PYRAMID` (`"auto"`).
 
     Example:
 
@@ -209,9 +209,9 @@ class FeatureVisualizer:
         transforms: str | keras.layers.Layer | None = defaults.TRANSFORMS,
         downsample: int = 1,
         colors: str = defaults.COLORS,
-        pyramid: bool | str = defaults.PYRAMID,
         input_shape: tuple[int, int, int] | None = None,
         head: str = "auto",
+        pyramid: bool | str = defaults.PYRAMID,
     ) -> None:
         self.precision = one_of(precision, "precision", PRECISIONS)
         self.probe = ClassifierProbe(classifier, dtype_policy=precision, input_shape=input_shape, head=head)

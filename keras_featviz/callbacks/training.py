@@ -129,7 +129,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         **visualizer_kwargs: Further `FeatureVisualizer` arguments:
             `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`,
             `memory_budget`, `precision`, `transforms`, `downsample`,
-            `colors`, `input_shape`.
+            `colors`, `pyramid`, `input_shape`.
             The scratch generator's `width` defaults to
             `defaults.CALLBACK_WIDTH` (0.25) here (the
             paper's `1.0` costs about 16 times more per step): watching
@@ -191,6 +191,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             "transforms",
             "downsample",
             "colors",
+            "pyramid",
             "input_shape",
         }
         if unknown:
