@@ -42,7 +42,9 @@ def main(argv=None):
     else:
         model, _ = train_shapes_classifier(args.size, train=args.train, epochs=args.epochs, verbose=0)
         layers, preprocess, width = ("conv1", "conv3"), None, 0.5
-    visualizer = keras_featviz.FeatureVisualizer(model, preprocess=preprocess, width=width, seed=0)
+    # The paper's generator, as in its Fig. 8 (on VGG16 the library's default
+    # would be Lucid's Fourier image).
+    visualizer = keras_featviz.FeatureVisualizer(model, "scratch", preprocess=preprocess, width=width, seed=0)
     for layer in layers:
         targets = [objectives.channel(layer, i) for i in range(args.filters)]
         result = visualizer.visualize(targets, steps=args.steps, verbose=0)
