@@ -15,7 +15,14 @@ from keras import ops
 from keras_featviz import defaults, generators
 from keras_featviz.coupled import to_pixels
 from keras_featviz.data import center_crop, random_crop, read_images, shrunk
-from keras_featviz.validation import finite_images, number, positive_int, random_seed, verbosity
+from keras_featviz.validation import (
+    finite_images,
+    non_finite_images,
+    number,
+    positive_int,
+    random_seed,
+    verbosity,
+)
 
 DEFAULT_NOISE_STDDEV = 0.1
 
@@ -298,7 +305,7 @@ class DenoisingAutoencoder(keras.Model):
             images = list(array) if array.ndim == 4 else [array]
         images = [np.asarray(image) for image in images]
         for index, image in enumerate(images):
-            if image.dtype.kind == "f" and not np.isfinite(image).all():
+            if non_finite_images(image[None]).any():
                 raise ValueError(
                     "`images` must hold finite pixel values. Received: NaN or infinity in the "
                     f"image at index {index}"

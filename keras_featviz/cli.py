@@ -45,10 +45,9 @@ def demo(args):
     return 0
 
 
-# The largest image side `--size` takes: an autoencoder of 1,024 x 1,024
-# already needs tens of GB to train; larger ones are refused before they
-# run out of memory.
-MAX_SIDE = 1024
+# `--size`'s largest side (`defaults.MAX_IMAGE_SIDE`), here so that `--help`
+# needs no Keras.
+MAX_SIDE = defaults.MAX_IMAGE_SIDE
 # The generator choices of `generator_source.MODES`, here so that `--help`
 # needs no Keras (a test checks that the two agree).
 GENERATORS = ("auto", "scratch", "pretrained", "pixels", "fourier", "fourier_phase")
@@ -421,8 +420,7 @@ def _read_folder(path, shape, what):
                 f"model; it holds {array.dtype} {array.shape}"
             )
         return array.astype("float32"), None
-    if not os.path.isdir(path):
-        raise CommandError(f"no image folder at {path!r} ({what})")
+    check_data_path(path, what)
     try:
         images, names = load_images(path, (height, width), channels, return_names=True)
     except ValueError as error:
@@ -477,6 +475,7 @@ def attribute(args):
 def examples(args):
     """The images of DATA each target responds to most: a labelled PNG sheet, a row per target."""
     from keras_featviz.examples import ExampleFinder
+    from keras_featviz.imagenet import resolve_names
     from keras_featviz.surgery import class_count, target_layers, unknown_layer_error
 
     _checked_out(args.out)
@@ -492,8 +491,6 @@ def examples(args):
 
     count = class_count(model)
     names = _read_class_names(args.class_names, count)
-    from keras_featviz.imagenet import resolve_names
-
     targets = _targets(args, count, channel_count, names=resolve_names(names, count))
     try:
         finder = ExampleFinder(model, targets, k=args.k, preprocess=preprocess, class_names=names)

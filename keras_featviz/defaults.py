@@ -79,6 +79,11 @@ PAPER_SCRATCH_NOISE = 2.0
 # Sigma of pretrained mode's multiplicative noise (Table 1).
 LATENT_NOISE = 0.05
 
+# The largest image side the command line's `--size` takes: an autoencoder
+# of 1,024 x 1,024 already needs tens of GB to train; larger ones are
+# refused before they run out of memory.
+MAX_IMAGE_SIDE = 1024
+
 # -- images of ImageNet scale ------------------------------------------------------
 # From this side up, the `"auto"` defaults switch to what made class images
 # of a real ImageNet model readable to another model

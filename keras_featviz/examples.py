@@ -20,7 +20,7 @@ from keras_featviz import objectives as obj
 from keras_featviz.gradients import GradientReader
 from keras_featviz.sheets import displayable, labelled_rows, save_sheets
 from keras_featviz.surgery import class_count
-from keras_featviz.validation import positive_int
+from keras_featviz.validation import non_finite_images, positive_int
 
 
 class DatasetExamples:
@@ -294,11 +294,11 @@ class ExampleFinder:
         for x, y in _batches(data, self.batch_size):
             self._check_batch(x)
             x = np.asarray(x, "float32")
-            finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
-            if not finite.all():
+            bad = non_finite_images(x)
+            if bad.any():
                 raise ValueError(
                     "`data` must hold finite pixel values. Received: NaN or infinity in the image "
-                    f"at index {seen + int(np.argmin(finite))}"
+                    f"at index {seen + int(np.argmax(bad))}"
                 )
             scores = self.reader.forward(x) @ self.reader.plan.weights.T
             top.add(displayable(x, pixels=self.pixels), scores, seen, _class_of(y))

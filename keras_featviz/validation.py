@@ -143,6 +143,14 @@ def verbosity(value, name="verbose"):
     return value
 
 
+def non_finite_images(images):
+    """A bool array, one per image of the float array `images`: True where it holds NaN or infinity."""
+    array = np.asarray(images)
+    if array.dtype.kind != "f":
+        return np.zeros(len(array), bool)
+    return ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+
+
 def finite_images(images, name="images"):
     """`images` (an array) if every value is finite.
 
@@ -152,16 +160,12 @@ def finite_images(images, name="images"):
     Raises:
         ValueError: naming how many images hold NaN or infinity.
     """
-    array = np.asarray(images)
-    if array.dtype.kind == "f":
-        bad = (
-            ~np.isfinite(array.reshape(len(array), -1)).all(axis=1) if array.ndim > 1 else ~np.isfinite(array)
+    bad = non_finite_images(images)
+    if bad.any():
+        raise ValueError(
+            f"`{name}` must hold finite pixel values. Received: {name} with NaN or infinity in "
+            f"{int(bad.sum())} of {len(bad)} images (the first at index {int(np.argmax(bad))})"
         )
-        if bad.any():
-            raise ValueError(
-                f"`{name}` must hold finite pixel values. Received: {name} with NaN or infinity in "
-                f"{int(bad.sum())} of {len(bad)} images (the first at index {int(np.argmax(bad))})"
-            )
     return images
 
 

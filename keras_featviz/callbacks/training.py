@@ -31,8 +31,9 @@ EXAMPLES_DESCRIPTION = (
     "Seconds the dataset examples took this epoch; within `max_overhead` with the images' steps."
 )
 STEPS_DESCRIPTION = (
-    "Optimisation steps each target ran this epoch: `steps`, or fewer (at least 3) where "
-    "`max_overhead` cut them; on the last epoch, `steps` plus the steps cut before."
+    "Optimisation steps each target ran this epoch: `steps`, or fewer (at least "
+    f"{defaults.CALLBACK_MIN_STEPS}) where `max_overhead` cut them; on the last epoch, `steps` plus "
+    "the steps cut before."
 )
 
 
