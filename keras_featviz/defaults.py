@@ -75,6 +75,13 @@ DEMO_WIDTH = 0.5
 # `FeatureVisualizer(noise=)`): on the shapes demo it put 44% of the
 # classes first, against 100% without.
 SCRATCH_NOISE = 0.0
+# The scratch generator's feature vector starts as N(0, SCRATCH_SPREAD), drawn
+# per target from the seed. Started as a constant (alpha = 1, f0 = 1), every
+# layer's input was the same at each position, the normalisations divided
+# float rounding noise (std 1e-6) by itself, and the image grew from that
+# noise: another machine, batch size or device count made another image
+# (JAX, 3 targets alone or padded to 4: mean pixel difference 26 of 255).
+SCRATCH_SPREAD = 1.0
 PAPER_SCRATCH_NOISE = 2.0
 # Sigma of pretrained mode's multiplicative noise (Table 1).
 LATENT_NOISE = 0.05

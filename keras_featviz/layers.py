@@ -9,6 +9,8 @@
   batch, so the generators of many targets train in one step without
   influencing each other (scratch mode, batched).
 - `FeatureNorm`: the L2 norm of each row of `alpha` (Eq. 4).
+- `PerTarget`: an initializer that draws each target's row on its own, so
+  a target starts the same in a chunk of any size, on one device or many.
 """
 
 import keras
@@ -67,9 +69,13 @@ class FeatureVector(keras.layers.Layer):
             `"additive"`.
         stddev: Float, standard deviation of the noise. Defaults to `2.0`.
         initial: Float, initial value of `alpha`. Defaults to `1.0`.
+        spread: Float >= 0, the standard deviation of each target's
+            initial `alpha` around `initial`, drawn per target (`PerTarget`)
+            from `seed`. Defaults to `0.0`.
         norm_penalty: Float, rate of the `FeatureNorm` penalty on `alpha`;
             `0` for none. Defaults to `0.0`.
-        seed: Int or `None`, seed of the noise. Defaults to `None`.
+        seed: Int or `None`, seed of the noise and of the spread.
+            Defaults to `None`.
 
     Example:
 
@@ -90,6 +96,7 @@ class FeatureVector(keras.layers.Layer):
         initial=1.0,
         norm_penalty=0.0,
         seed=None,
+        spread=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -97,6 +104,7 @@ class FeatureVector(keras.layers.Layer):
         self.noise = one_of(noise, "noise", NOISE_KINDS)
         self.stddev = number(stddev, "stddev", minimum=0)
         self.initial = float(initial)
+        self.spread = number(spread, "spread", minimum=0)
         self.norm_penalty = float(norm_penalty)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -105,7 +113,11 @@ class FeatureVector(keras.layers.Layer):
         self.alpha = self.add_weight(
             name="alpha",
             shape=(self.num_targets, input_shape[-1]),
-            initializer=keras.initializers.Constant(self.initial),
+            initializer=(
+                per_target(keras.initializers.RandomNormal(self.initial, self.spread), self.seed)
+                if self.spread
+                else keras.initializers.Constant(self.initial)
+            ),
             regularizer=(FeatureNorm(self.norm_penalty) if self.norm_penalty else None),
         )
 
@@ -135,8 +147,53 @@ class FeatureVector(keras.layers.Layer):
             initial=self.initial,
             norm_penalty=self.norm_penalty,
             seed=self.seed,
+            spread=self.spread,
         )
         return config
+
+
+# Row r of a per-target weight is drawn with seed `seed + r * ROW_SEED_STRIDE`:
+# the layers of one generator take seeds a few apart, so rows never share one.
+ROW_SEED_STRIDE = 7919
+
+
+@keras.saving.register_keras_serializable(package="keras_featviz")
+class PerTarget(keras.initializers.Initializer):
+    """Draws each row of a `(num_targets, ...)` weight on its own.
+
+    One draw of the whole shape would make a target's start depend on how
+    many targets share its chunk (JAX's random numbers are not a prefix of
+    a longer draw's), so a class image would change with the chunk size,
+    the padding to a multiple of the devices, or an atlas resumed in
+    smaller chunks. Row `r` is `initializer` of one row's shape with seed
+    `seed + r * ROW_SEED_STRIDE` (a fresh random seed per row if `seed` is
+    `None`).
+
+    Args:
+        initializer: A Keras initializer's config dict (its `seed` is
+            replaced).
+        seed: Int or `None`.
+    """
+
+    def __init__(self, initializer, seed=None):
+        self.initializer = keras.initializers.serialize(keras.initializers.get(initializer))
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        rows = []
+        for row in range(shape[0]):
+            config = dict(self.initializer, config=dict(self.initializer["config"]))
+            config["config"]["seed"] = None if self.seed is None else self.seed + row * ROW_SEED_STRIDE
+            rows.append(keras.initializers.deserialize(config)(tuple(shape[1:]), dtype=dtype))
+        return ops.stack(rows)
+
+    def get_config(self):
+        return {"initializer": self.initializer, "seed": self.seed}
+
+
+def per_target(initializer, seed):
+    """`PerTarget` of a Keras initializer instance."""
+    return PerTarget(keras.initializers.serialize(initializer), seed)
 
 
 def _target_initializer(fan_in, fan_out, seed):
@@ -146,7 +203,7 @@ def _target_initializer(fan_in, fan_out, seed):
     a batch of generators smaller than a single one.
     """
     limit = (6.0 / (fan_in + fan_out)) ** 0.5
-    return keras.initializers.RandomUniform(-limit, limit, seed=seed)
+    return per_target(keras.initializers.RandomUniform(-limit, limit), seed)
 
 
 @keras.saving.register_keras_serializable(package="keras_featviz")

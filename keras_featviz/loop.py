@@ -103,6 +103,11 @@ class ChunkTrainer:
         self.keeps_moments = keeps_moments
         self.initial = [v.numpy() for v in model.trainable_variables]
         self.initial_optimizer = [v.numpy() for v in model.optimizer.variables]
+        # The random transforms' and the feature noise's seed states: a fresh
+        # run restarts them, so the same targets and seed make the same
+        # images whatever ran before (an atlas resumed after a kill).
+        self.random_states = [v for v in model.non_trainable_variables if v.name == "seed_generator_state"]
+        self.initial_random = [v.numpy() for v in self.random_states]
         self.resident = None  # (objective, state) pairs of the warm states the variables hold
 
     def run(self, objectives, plan, indices, steps, warm_start, warm_states, verbose, callbacks):
@@ -146,6 +151,9 @@ class ChunkTrainer:
     def restore(self, objectives, warm_start, warm_states):
         """Set the variables to each target's kept state, or the initial one."""
         resident, self.resident = self.resident, None  # training will move them
+        if not warm_start:
+            for variable, value in zip(self.random_states, self.initial_random):
+                variable.assign(value)
         in_place = warm_start and self._holds(resident, objectives, warm_states)
         if not (in_place and self.keeps_moments):
             for variable, value in zip(self.model.optimizer.variables, self.initial_optimizer):

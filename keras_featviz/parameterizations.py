@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz.layers import DECORRELATED_TO_RGB
+from keras_featviz.layers import DECORRELATED_TO_RGB, per_target
 from keras_featviz.validation import number, positive_int
 
 DECAY = 1.0
@@ -89,16 +89,17 @@ class FourierImage(keras.layers.Layer):
             self.phase = self.add_weight(
                 name="phase",
                 shape=shape,
-                initializer=keras.initializers.RandomUniform(-math.pi, math.pi, seed=self.seed),
+                initializer=per_target(keras.initializers.RandomUniform(-math.pi, math.pi), self.seed),
             )
         else:
-            initializer = keras.initializers.RandomNormal(stddev=INITIAL_STDDEV, seed=self.seed)
+            initializer = per_target(keras.initializers.RandomNormal(stddev=INITIAL_STDDEV), self.seed)
             self.real = self.add_weight(name="real", shape=shape, initializer=initializer)
             self.imaginary = self.add_weight(
                 name="imaginary",
                 shape=shape,
-                initializer=keras.initializers.RandomNormal(
-                    stddev=INITIAL_STDDEV, seed=None if self.seed is None else self.seed + 1
+                initializer=per_target(
+                    keras.initializers.RandomNormal(stddev=INITIAL_STDDEV),
+                    None if self.seed is None else self.seed + 1,
                 ),
             )
 
@@ -154,7 +155,7 @@ class PixelImage(keras.layers.Layer):
         self.image = self.add_weight(
             name="image",
             shape=(self.num_targets, *self.image_shape),
-            initializer=keras.initializers.RandomNormal(stddev=INITIAL_STDDEV, seed=self.seed),
+            initializer=per_target(keras.initializers.RandomNormal(stddev=INITIAL_STDDEV), self.seed),
         )
 
     def call(self, inputs):
