@@ -5,6 +5,8 @@ replaced by ReLU, cross-class penalty) is trained by backpropagation to make
 the image each target responds to most (Despraz et al.). The public API:
 
 - `FeatureVisualizer`: visualize classes, channels, units or weighted groups.
+- `make_atlas`: every class and every channel of some layers, in chunks
+  that resume after a kill and split across processes.
 - `dataset_examples`: the real images each target responds to most.
 - `load_images`: a folder of photos of any sizes as one batch of the
   classifier's size (centre crops).
@@ -32,9 +34,10 @@ _ATTRIBUTES = {
     "FeatureVisualizer": "keras_featviz.visualizer",
     "GeneratorSource": "keras_featviz.generator_source",
     "load_images": "keras_featviz.data",
+    "make_atlas": "keras_featviz.atlas",
     "Visualization": "keras_featviz.results",
 }
-_MODULES = ("callbacks", "defaults", "objectives", "preprocessing")
+_MODULES = ("callbacks", "defaults", "devices", "objectives", "preprocessing")
 
 __all__ = sorted([*_ATTRIBUTES, *_MODULES])
 

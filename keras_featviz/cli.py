@@ -245,24 +245,30 @@ def _channels(args, channel_count):
     return channels
 
 
-def visualize(args):
+def _make_visualizer(args, check_out=True):
+    """`(model, visualizer, preprocess)` for the options of `_visualizer_options`.
+
+    The output folders and the generator options are checked before the
+    model loads.
+    """
     import keras_featviz
     from keras_featviz import preprocessing
     from keras_featviz.generator_source import check_mode
-    from keras_featviz.tensorboard import EventWriter, import_tensorflow, log_visualization
+    from keras_featviz.tensorboard import import_tensorflow
 
     try:
         check_mode(args.mode, args.decoder)
         if args.preprocess is not None:
             preprocessing.get(args.preprocess)
         # Output folders are checked before the long run, not after it.
-        if args.out:
+        if check_out and args.out:
             validation.writable_directory(args.out, "--out", create=False)
-        if args.logdir is not None:
+        if getattr(args, "logdir", None) is not None:
             validation.writable_directory(args.logdir, "--logdir", create=False)
             import_tensorflow(quiet=True)  # its summary writer, on any backend
     except (ValueError, FileNotFoundError, ImportError) as error:
         raise CommandError(str(error)) from None
+    _start_processes(args)
     model, preprocess = load_classifier(args.model, args.weights)
     preprocess = args.preprocess or preprocess
     try:
@@ -277,11 +283,44 @@ def visualize(args):
             memory_budget=args.memory_gb * 2**30,
             precision=args.precision,
             transforms=args.transforms,
+            devices=args.devices,
         )
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
     if args.class_names is not None:
         visualizer.class_names = _read_class_names(args.class_names, visualizer.probe.num_classes)
+    return model, visualizer, preprocess
+
+
+def _start_processes(args):
+    """Join a multi-process JAX job when `--coordinator` and the rest are given."""
+    given = [args.coordinator, args.num_processes, args.process_id]
+    if all(value is None for value in given):
+        return
+    if any(value is None for value in given):
+        raise CommandError("--coordinator, --num-processes and --process-id go together")
+    if args.process_id >= args.num_processes:
+        raise CommandError(
+            f"--process-id must be below --num-processes {args.num_processes}; got {args.process_id}"
+        )
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise CommandError(
+            f"several processes need the JAX backend (KERAS_BACKEND=jax); the backend is "
+            f"{keras.backend.backend()}. On other backends split a sweep with --shard i/N"
+        )
+    keras.distribution.initialize(args.coordinator, args.num_processes, args.process_id)
+
+
+def _devices_note(visualizer):
+    return f", {visualizer.shards} devices" if visualizer.shards > 1 else ""
+
+
+def visualize(args):
+    from keras_featviz.tensorboard import EventWriter, log_visualization
+
+    model, visualizer, preprocess = _make_visualizer(args)
     targets = _targets(
         args,
         visualizer.probe.num_classes,
@@ -290,7 +329,7 @@ def visualize(args):
     )
     print(
         f"Visualizing {len(targets)} targets of {model.name!r} ({visualizer.source.mode} generator, "
-        f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'})..."
+        f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'}{_devices_note(visualizer)})..."
     )
     started = time.time()
     result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
@@ -306,6 +345,43 @@ def visualize(args):
         log_visualization(writer, result, step=0)
         writer.close()
         print(f"Wrote TensorBoard logs; look with: tensorboard --logdir {args.logdir}")
+    return 0
+
+
+def atlas(args):
+    from keras_featviz.atlas import make_atlas
+
+    if args.classes is None and not args.layers:
+        args.classes = "all"
+    model, visualizer, preprocess = _make_visualizer(args)
+    classes = args.classes
+    if classes is not None and classes != "all":
+        classes = parse_indices(classes, names=visualizer.class_names)
+        count = visualizer.probe.num_classes
+        bad = [c for c in classes if c >= count]
+        if bad:
+            raise CommandError(f"--classes: the model has {count} classes (0-{count - 1}); got {bad[0]}")
+    layers = [name.strip() for name in (args.layers or "").split(",") if name.strip()]
+    print(
+        f"Atlas of {model.name!r} into {args.out} ({visualizer.source.mode} generator, "
+        f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'}{_devices_note(visualizer)})"
+    )
+    try:
+        index = make_atlas(
+            visualizer,
+            args.out,
+            classes=classes,
+            layers=layers,
+            steps=args.steps,
+            chunk_size=args.chunk,
+            shard=args.shard,
+            pre_activation=args.pre_activation,
+            verbose="auto",
+        )
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if index is not None:
+        print(f"{len(index['targets'])} targets; grids: {', '.join(index['grids'])}. {FIGURES}")
     return 0
 
 
@@ -606,86 +682,43 @@ def build_parser():
     )
     see.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
     see.add_argument(
-        "--weights",
-        default="imagenet",
-        choices=["imagenet", "none"],
-        help="weights of a keras.applications model (default: imagenet, downloaded once)",
-    )
-    see.add_argument(
         "--classes",
         help="class indices and ranges, e.g. 0-99 or 1,5,9 (default: every class, unless --layer is given)",
     )
     see.add_argument("--layer", help="a hidden layer whose filters to visualize")
     see.add_argument("--channels", help="filters of --layer, e.g. 0-15 (default: all)")
-    see.add_argument(
-        "--mode",
-        choices=GENERATORS,
-        default="auto",
-        help="how the image is made: the paper's generator trained from scratch, a pretrained "
-        "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase); "
-        "auto is scratch below 128 pixels a side and fourier from 128 up (default: auto)",
-    )
-    see.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
-    see.add_argument(
-        "--steps",
-        type=_positive("--steps"),
-        default=None,
-        help=f"optimisation steps (default: {defaults.STEPS}, or {defaults.LARGE_IMAGE_STEPS} on images of "
-        f"{defaults.LARGE_IMAGE_SIDE} pixels a side or more)",
-    )
-    see.add_argument(
-        "--preprocess",
-        help="none, unit, tf, caffe, torch or a keras.applications name "
-        "(default: the application's own; none for saved models)",
-    )
     see.add_argument("--out", default="featviz-out", help="folder for PNGs and grids (default: featviz-out)")
     see.add_argument(
         "--per-sheet", type=_positive("--per-sheet"), default=100, help="images per grid sheet (default: 100)"
     )
     see.add_argument("--logdir", help="also write TensorBoard logs here")
-    see.add_argument("--class-names", help="a text file with one class name per line")
-    see.add_argument(
-        "--batch-size",
-        type=_positive("--batch-size"),
-        default=defaults.BATCH_SIZE,
-        help=f"most targets per step (default: {defaults.BATCH_SIZE})",
-    )
-    see.add_argument(
-        "--memory-gb",
-        type=_above_zero("--memory-gb"),
-        default=defaults.MEMORY_BUDGET / 2**30,
-        help="memory a step may keep; cuts smaller chunks to fit "
-        f"(default: {defaults.MEMORY_BUDGET / 2**30:g})",
-    )
-    see.add_argument(
-        "--width",
-        type=_auto_or(_above_zero("--width")),
-        default=defaults.WIDTH,
-        help="scratch generator width multiplier, 1 is the paper's; auto: 1 below "
-        f"{defaults.LARGE_IMAGE_SIDE} pixels a side, else sized to cost at most the "
-        f"classifier (default: {defaults.WIDTH})",
-    )
-    see.add_argument(
-        "--precision",
-        choices=["float32", "mixed_bfloat16", "mixed_float16"],
-        help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
-        "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
-        "the model's own policy)",
-    )
-    see.add_argument(
-        "--transforms",
-        choices=["auto", "standard", "none"],
-        default=defaults.TRANSFORMS,
-        help="random shift, zoom and rotation before the classifier at each step; auto: standard "
-        f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
-    )
-    see.add_argument(
-        "--pre-activation",
-        action="store_true",
-        help="read --layer before its activation (a fused ReLU holds a dead filter at 0)",
-    )
-    see.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    _visualizer_options(see)
     see.set_defaults(handler=visualize)
+
+    sweep = commands.add_parser(
+        "atlas",
+        help="visualize every class and every channel of some layers, in chunks that resume",
+        description="Visualize all classes (or --classes) and every channel of --layers of MODEL into "
+        "--out, chunk by chunk: each chunk's PNGs are written as it finishes, a killed run started "
+        "again goes on where it stopped, and a grid per section and index.json are written when "
+        "every chunk is done. Split one atlas across machines with --shard i/N (one run per i), or "
+        "across the processes of a JAX job with --coordinator.",
+    )
+    sweep.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
+    sweep.add_argument(
+        "--classes",
+        help="all, or class indices, ranges and names, e.g. 0-99 (default: all, unless --layers is given)",
+    )
+    sweep.add_argument("--layers", help="comma-separated layers every channel of which to visualize")
+    sweep.add_argument("--out", default="featviz-atlas", help="the atlas folder (default: featviz-atlas)")
+    sweep.add_argument(
+        "--chunk",
+        type=_positive("--chunk"),
+        help="targets per chunk, what a resumed run may redo (default: --batch-size)",
+    )
+    sweep.add_argument("--shard", help="i/N: run only the chunks n with n %% N == i (for N machines)")
+    _visualizer_options(sweep)
+    sweep.set_defaults(handler=atlas)
 
     listing = commands.add_parser(
         "layers",
@@ -805,6 +838,91 @@ def build_parser():
     return parser
 
 
+def _visualizer_options(command):
+    """The options that load MODEL and make its `FeatureVisualizer` (`_make_visualizer`)."""
+    _model_options(command)
+    command.add_argument(
+        "--mode",
+        choices=GENERATORS,
+        default="auto",
+        help="how the image is made: the paper's generator trained from scratch, a pretrained "
+        "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase); "
+        "auto is scratch below 128 pixels a side and fourier from 128 up (default: auto)",
+    )
+    command.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
+    command.add_argument(
+        "--steps",
+        type=_positive("--steps"),
+        default=None,
+        help=f"optimisation steps (default: {defaults.STEPS}, or {defaults.LARGE_IMAGE_STEPS} on images of "
+        f"{defaults.LARGE_IMAGE_SIDE} pixels a side or more)",
+    )
+    command.add_argument(
+        "--batch-size",
+        type=_positive("--batch-size"),
+        default=defaults.BATCH_SIZE,
+        help=f"most targets per step (default: {defaults.BATCH_SIZE})",
+    )
+    command.add_argument(
+        "--memory-gb",
+        type=_above_zero("--memory-gb"),
+        default=defaults.MEMORY_BUDGET / 2**30,
+        help="memory a step may keep; cuts smaller chunks to fit "
+        f"(default: {defaults.MEMORY_BUDGET / 2**30:g})",
+    )
+    command.add_argument(
+        "--width",
+        type=_auto_or(_above_zero("--width")),
+        default=defaults.WIDTH,
+        help="scratch generator width multiplier, 1 is the paper's; auto: 1 below "
+        f"{defaults.LARGE_IMAGE_SIDE} pixels a side, else sized to cost at most the "
+        f"classifier (default: {defaults.WIDTH})",
+    )
+    command.add_argument(
+        "--precision",
+        choices=["float32", "mixed_bfloat16", "mixed_float16"],
+        help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
+        "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
+        "the model's own policy)",
+    )
+    command.add_argument(
+        "--transforms",
+        choices=["auto", "standard", "none"],
+        default=defaults.TRANSFORMS,
+        help="random shift, zoom and rotation before the classifier at each step; auto: standard "
+        f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
+    )
+    command.add_argument(
+        "--pre-activation",
+        action="store_true",
+        help="read --layer before its activation (a fused ReLU holds a dead filter at 0)",
+    )
+    command.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    command.add_argument(
+        "--devices",
+        type=_devices,
+        default=defaults.CLI_DEVICES,
+        help="on the JAX backend, the devices each chunk of targets is cut across: all, or a number "
+        f"(default: {defaults.CLI_DEVICES}; other backends use their default device)",
+    )
+    command.add_argument(
+        "--coordinator", help="HOST:PORT of process 0 of a multi-process JAX job (keras.distribution)"
+    )
+    command.add_argument("--num-processes", type=_positive("--num-processes"), help="processes in the job")
+    command.add_argument(
+        "--process-id",
+        type=_argument(lambda text: _parsed(text, int, "--process-id")),
+        help="this process, 0 to N-1",
+    )
+
+
+def _devices(text):
+    """An argparse type: `all`, or a number of devices >= 1."""
+    if text == "all":
+        return text
+    return _positive("--devices")(text)
+
+
 def _model_options(command):
     """The options that say how to load and feed MODEL."""
     command.add_argument(
@@ -846,6 +964,11 @@ def _early_checks(args):
     if args.command == "demo":
         try:
             validation.writable_directory(args.out, "--out", create=False)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+    if args.command == "atlas" and args.shard is not None:
+        try:
+            validation.shard_spec(args.shard, "--shard")
         except ValueError as error:
             raise CommandError(str(error)) from None
     if args.command == "attribute":

@@ -35,6 +35,13 @@ CALLBACK_CATCH_UP = 10
 BATCH_SIZE = 64
 # Bytes one step may keep for its backward pass (see `keras_featviz.memory`).
 MEMORY_BUDGET = 4 * 2**30
+# Where a sweep runs (`keras_featviz.devices.target_parallel`): the devices
+# of the `keras.distribution` distribution the user has set, else one. The
+# CLI's sweeps (`visualize`, `atlas`) use every device of the process.
+DEVICES = "auto"
+CLI_DEVICES = "all"
+# The side of each tile of an atlas' grids: 1,000 classes make a 2,048-pixel sheet.
+ATLAS_THUMBNAIL = 64
 
 # -- the image maker ------------------------------------------------------------
 # `generator="auto"`: on images of LARGE_IMAGE_SIDE or more, Lucid's

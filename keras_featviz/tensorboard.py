@@ -4,7 +4,8 @@
 run folder. TensorFlow's `tf.summary` is imported the first time something
 is written, so the rest of keras-featviz runs on any Keras backend, and a
 writer that never writes never creates a file. Everything it is given is
-NumPy already.
+NumPy already. `in_distribution_strategy` tells `devices.run_apart` whether
+a callback runs inside a user's `tf.distribute` strategy.
 """
 
 import contextlib
@@ -44,6 +45,14 @@ def import_tensorflow(quiet=False):
     except ImportError as error:
         raise ImportError(MISSING_TENSORFLOW) from error
     return tf
+
+
+def in_distribution_strategy():
+    """Whether the caller runs inside a `tf.distribute` strategy's scope.
+
+    Only asked on the TensorFlow backend, which has loaded TensorFlow.
+    """
+    return import_tensorflow().distribute.has_strategy()
 
 
 @contextlib.contextmanager

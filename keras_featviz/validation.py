@@ -272,3 +272,30 @@ def writable_file(path, name, extension=None):
         raise ValueError(f"`{name}` must name a file, not a folder. Received: {name}={path!r}")
     writable_directory(os.path.dirname(path) or ".", name, create=False)
     return path
+
+
+def shard_spec(value, name="shard"):
+    """`(index, count)` from `(i, n)` or the text `"i/n"`, with `0 <= i < n`.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    shard = value
+    if isinstance(shard, str):
+        parts = shard.split("/")
+        try:
+            shard = tuple(int(part) for part in parts) if len(parts) == 2 else None
+        except ValueError:
+            shard = None
+    shard = [plain_scalar(v) for v in shard] if isinstance(shard, (tuple, list)) else shard
+    if not (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in shard)
+        and 0 <= shard[0] < shard[1]
+    ):
+        raise ValueError(
+            f"`{name}` must be (index, count) or 'index/count' with 0 <= index < count, "
+            f"such as '0/4'. Received: {name}={value!r}"
+        )
+    return int(shard[0]), int(shard[1])

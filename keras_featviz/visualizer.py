@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from keras_featviz import costs, defaults, imagenet, memory, preprocessing
+from keras_featviz import devices as devices_module
 from keras_featviz import objectives as obj
 from keras_featviz import transforms as transforms_module
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
@@ -162,6 +163,19 @@ class FeatureVisualizer:
             convolution, see `generators.scratch_generator`). `"auto"` is
             `True` on images of 128 pixels a side or more. Defaults to
             `defaults.PYRAMID` (`"auto"`).
+        devices: Where the targets run (JAX backend; see
+            `keras_featviz.devices`): `"auto"` (the devices of the
+            `keras.distribution` distribution set when the visualizer is
+            made, else one), `"all"` (every device of this process), `None`
+            (one device), an int (the first that many devices), a
+            `keras.distribution.DeviceMesh` or distribution (its devices)
+            or a `devices.TargetParallel`. Each chunk of targets is cut
+            across the devices, the classifier replicated on each; a chunk
+            is padded to a multiple of the devices, and `batch_size` and
+            `memory_budget` count all devices together and per device. The
+            images are the same on one device or many. A user's generator
+            whose own weights train (one target at a time) runs on one
+            device. Defaults to `defaults.DEVICES` (`"auto"`).
 
     Example:
 
@@ -180,6 +194,8 @@ class FeatureVisualizer:
             `"none"` or a layer).
         last_step_seconds: Seconds one step of all the targets took in the
             last `visualize`, or `None` before the first.
+        parallel: The `devices.TargetParallel` the targets are sharded
+            with, or `None` on one device.
 
     Raises:
         ValueError: for an unknown generator mode, a bad penalty, width,
@@ -212,9 +228,14 @@ class FeatureVisualizer:
         input_shape: tuple[int, int, int] | None = None,
         head: str = "auto",
         pyramid: bool | str = defaults.PYRAMID,
+        devices: object = defaults.DEVICES,
     ) -> None:
         self.precision = one_of(precision, "precision", PRECISIONS)
-        self.probe = ClassifierProbe(classifier, dtype_policy=precision, input_shape=input_shape, head=head)
+        self.parallel = devices_module.target_parallel(devices)
+        with self._scope():
+            self.probe = ClassifierProbe(
+                classifier, dtype_policy=precision, input_shape=input_shape, head=head
+            )
         self._head = head
         self.classifier = classifier
         self.image_shape = self.probe.input_shape
@@ -262,6 +283,8 @@ class FeatureVisualizer:
             colors=colors,
             pyramid=pyramid,
         )
+        if not self.source.batched:
+            self.parallel = None  # one target at a time: nothing to cut
         self.warm_states = WarmStates()
         self.last_step_seconds = None
         self._probes = {(): self.probe}
@@ -275,58 +298,73 @@ class FeatureVisualizer:
 
     # -- building -----------------------------------------------------------
 
+    @property
+    def shards(self):
+        """The number of devices each chunk of targets is cut across."""
+        return 1 if self.parallel is None else self.parallel.shards
+
+    def _scope(self, rows=None):
+        return devices_module.scope(getattr(self, "parallel", None), rows)
+
     def _probe_for(self, layers):
         key = tuple(sorted(layers))
         if key not in self._probes:
-            self._probes[key] = ClassifierProbe(
-                self.classifier,
-                key,
-                dtype_policy=self.precision,
-                input_shape=self.image_shape,
-                head=self._head,
-            )
+            with self._scope():
+                self._probes[key] = ClassifierProbe(
+                    self.classifier,
+                    key,
+                    dtype_policy=self.precision,
+                    input_shape=self.image_shape,
+                    head=self._head,
+                )
         return self._probes[key]
 
     def _trainer(self, probe, plan, targets_per_step):
         key = (plan.key, targets_per_step)
         if key not in self._trainers:
-            generator = self.source.build(targets_per_step)
-            model = CoupledModel(
-                generator,
-                probe.model,
-                plan,
-                self._preprocess,
-                self.penalty,
-                paper_loss=self.paper_loss,
-                multilabel=probe.head == "multilabel",
-                transforms=transforms_module.get(self.transforms, self.seed),
-                name="coupled",
-            )
-            model.compile(
-                optimizer=make_optimizer(self._optimizer, self.source.trains, self.precision),
-                jit_compile=self.jit_compile,
-            )
-            model(np.ones((targets_per_step, generator.input_shape[-1]), "float32"))
-            model.optimizer.build(model.trainable_variables)
-            self._trainers[key] = ChunkTrainer(
-                model, targets_per_step, self.source.batched, self.source.keeps_moments
-            )
+            with self._scope(rows=targets_per_step):
+                generator = self.source.build(targets_per_step)
+            with self._scope():
+                self._trainers[key] = self._compiled(generator, probe, plan, targets_per_step)
         trainer = self._trainers[key]
         trainer.model.plan = plan
         return trainer
 
+    def _compiled(self, generator, probe, plan, targets_per_step):
+        """A `ChunkTrainer` of a compiled, built coupled model."""
+        model = CoupledModel(
+            generator,
+            probe.model,
+            plan,
+            self._preprocess,
+            self.penalty,
+            paper_loss=self.paper_loss,
+            multilabel=probe.head == "multilabel",
+            transforms=transforms_module.get(self.transforms, self.seed),
+            name="coupled",
+        )
+        model.compile(
+            optimizer=make_optimizer(self._optimizer, self.source.trains, self.precision),
+            jit_compile=self.jit_compile,
+        )
+        model(np.ones((targets_per_step, generator.input_shape[-1]), "float32"))
+        model.optimizer.build(model.trainable_variables)
+        return ChunkTrainer(model, targets_per_step, self.source.batched, self.source.keeps_moments)
+
     def _targets_per_step(self, probe, count):
-        """Targets per step: the chunk size, cut to the memory budget."""
+        """Targets per step: the chunk size, cut to the memory budget per
+        device, and padded to a multiple of the devices."""
         if not self.source.batched:
             return 1
         size = min(self.batch_size, count)
         if size > 1:
             if id(probe) not in self._fitting:
-                self._fitting[id(probe)] = memory.targets_per_step(
-                    self.source.build(1), probe.model, self.memory_budget
-                )
-            size = min(size, self._fitting[id(probe)])
-        return size
+                with self._scope():
+                    self._fitting[id(probe)] = memory.targets_per_step(
+                        self.source.build(1), probe.model, self.memory_budget
+                    )
+            size = min(size, self._fitting[id(probe)] * self.shards)
+        return -(-size // self.shards) * self.shards
 
     def layer_shape(self, layer: str) -> tuple:
         """The output shape (without batch) of a layer of the classifier.
@@ -402,16 +440,17 @@ class FeatureVisualizer:
             indices = list(range(start, min(start + size, len(objectives))))
             if verbose and size < len(objectives):
                 print(f"Targets {start + 1}-{indices[-1] + 1} of {len(objectives)}")
-            outputs, seconds = trainer.run(
-                objectives,
-                plan,
-                indices,
-                steps,
-                warm_start,
-                self.warm_states,
-                verbose,
-                list(callbacks or []),
-            )
+            with self._scope():
+                outputs, seconds = trainer.run(
+                    objectives,
+                    plan,
+                    indices,
+                    steps,
+                    warm_start,
+                    self.warm_states,
+                    verbose,
+                    list(callbacks or []),
+                )
             parts.append(outputs)
             step_seconds += seconds
         self.last_step_seconds = step_seconds

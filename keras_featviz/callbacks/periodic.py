@@ -16,6 +16,7 @@ import keras
 
 from keras_featviz import validation
 from keras_featviz.callbacks.training import preserved_random_state
+from keras_featviz.devices import run_apart
 from keras_featviz.tensorboard import EventWriter
 from keras_featviz.validation import directory_path, number, positive_int, writable_directory
 
@@ -29,7 +30,8 @@ class PeriodicView(keras.callbacks.Callback):
     `_prepare` runs in `on_train_begin` (build, and check everything that
     can be checked before the first epoch); `_view(epoch)` computes and
     writes one view with `self.writer`. Both run with the global random
-    state preserved.
+    state preserved, outside the user's `tf.distribute` strategy
+    (`devices.run_apart`).
 
     Args:
         log_dir: Directory of the TensorBoard logs.
@@ -58,7 +60,7 @@ class PeriodicView(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         with preserved_random_state():
-            self._prepare()
+            run_apart(self._prepare)
         run_dir = os.path.join(self.log_dir, self.run_name)
         writable_directory(run_dir)
         self.writer = EventWriter(run_dir)
@@ -110,7 +112,7 @@ class PeriodicView(keras.callbacks.Callback):
         started = time.perf_counter()
         try:
             with preserved_random_state():
-                self._view(epoch)
+                run_apart(lambda: self._view(epoch))
             seconds = time.perf_counter() - started
             # Writing can fail too (a full disk at the flush): inside the guard.
             self._write_scalars(epoch, seconds=seconds, skipped=0.0)

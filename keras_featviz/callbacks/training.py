@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from keras_featviz import defaults, validation
+from keras_featviz.devices import run_apart
 from keras_featviz.examples import ExampleFinder
 from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
@@ -231,7 +232,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         with preserved_random_state():
-            self._build()
+            run_apart(self._build)
         writable_directory(self.run_dir)
         if self.image_dir is not None:
             writable_directory(self.image_dir, "image_dir")
@@ -324,8 +325,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         self._training_seconds = 0.0
         try:
             with preserved_random_state():
-                self.visualizer.sync_weights()
-                result = self.visualizer.visualize(self.objectives, steps=steps, verbose=0, warm_start=True)
+                result = run_apart(lambda: self._optimised(steps))
             self._write(result, epoch)
         except Exception as error:  # a failed picture must not end the user's training
             self.visualizer.forget()
@@ -358,6 +358,10 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
                 f"{len(result)} targets, {steps} steps, in {self.seconds[epoch]:.1f} s{ranked}"
             )
 
+    def _optimised(self, steps):
+        self.visualizer.sync_weights()
+        return self.visualizer.visualize(self.objectives, steps=steps, verbose=0, warm_start=True)
+
     def _warn_cut(self, epoch, steps):
         if self._warned_cut:
             return
@@ -387,11 +391,14 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         if self.image_dir is not None:
             result.save(os.path.join(self.image_dir, f"epoch_{epoch + 1:03d}"))
 
+    def _found(self):
+        self.finder.sync_weights()
+        return self.finder.find(self.examples)
+
     def _write_examples(self, result, epoch):
         """`examples/<tag>`: each target's synthesized image, then its dataset examples."""
         started = time.perf_counter()
-        self.finder.sync_weights()
-        found = self.finder.find(self.examples)
+        found = run_apart(self._found)
         for t, tag in enumerate(self.tags):
             sheet = found.sheet([t], synthesized=result.images)
             self.writer.images(f"examples/{tag}", np.asarray(sheet)[None], step=epoch)
