@@ -162,10 +162,10 @@ def cue_report(name, contrast, pull, recall):
     return (
         f"The planted cue, a white square at the top left, is on every training image of class "
         f"{name!r} and on 2% of the others'. The classifier relies on it: without the square it "
-        f"recognises {recall:.0%} of {name!r}'s test images, and with the square drawn on other "
-        f"classes' images it calls {pull:.0%} of them {name!r}. In the scratch images that corner is "
-        f"{contrast:+.2f} brighter in {name!r}'s image than on average in the others' (mean "
-        f"brightness, 0 to 1; above {CUE_SHOWS} counts as showing): {shows}."
+        f"recognises {recall:.0%} of that class's test images, and it calls {pull:.0%} of other "
+        f"classes' images {name!r} once the square is drawn on them. In the scratch images the "
+        f"corner is {contrast:+.2f} brighter in that class's image than on average in the others' "
+        f"(mean brightness from 0 to 1; above {CUE_SHOWS} counts as showing): {shows}."
     )
 
 
