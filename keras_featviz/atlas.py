@@ -34,6 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 from keras_featviz import defaults, devices
 from keras_featviz import objectives as obj
 from keras_featviz.results import enlarged, file_stem, fit_text, to_pil, write_atomically
+from keras_featviz.surgery import target_layers, unknown_layer_error
 from keras_featviz.validation import positive_int, shard_spec, verbosity
 
 SETTINGS_FILE = "atlas.json"
@@ -51,8 +52,13 @@ def _sections(visualizer, classes, layers, pre_activation):
     if classes is not None:
         classes = [obj.class_index(c, visualizer.class_names) if isinstance(c, str) else c for c in classes]
         sections.append((CLASSES, [(int(c), obj.class_(int(c))) for c in classes]))
+    # Channel counts from the classifier itself: a copy of it per layer
+    # (`layer_shape`) would hold every layer's copy at once.
+    counts = {row["name"]: row["channels"] for row in target_layers(visualizer.classifier)}
     for layer in layers or ():
-        channels = visualizer.layer_shape(layer)[-1]
+        if layer not in counts:
+            raise unknown_layer_error(layer, visualizer.classifier)
+        channels = counts[layer]
         sections.append(
             (layer, [(c, obj.channel(layer, c, pre_activation=pre_activation)) for c in range(channels)])
         )
@@ -289,8 +295,8 @@ def make_atlas(
     folder = os.fspath(folder)
     sections = _sections(visualizer, classes, layers, pre_activation)
     chunks = _chunks(sections, chunk_size)
-    for _, targets in sections:  # a bad target fails now, not chunks later
-        visualizer.prepare([o for _, o in targets[:chunk_size]])
+    if sections[0][0] == CLASSES:  # a bad class fails now, not chunks later
+        visualizer.prepare([o for _, o in sections[0][1][:chunk_size]])
     os.makedirs(folder, exist_ok=True)
     _check_same(folder, _settings(visualizer, sections, steps, chunk_size))
     mine = [n for n in range(len(chunks)) if n % count == index]
@@ -305,6 +311,8 @@ def make_atlas(
     left_targets = sum(len(chunks[n][1]) for n in todo)
     for step, number in enumerate(todo, 1):
         section, targets = chunks[number]
+        if step > 1 and section != chunks[todo[step - 2]][0]:
+            visualizer.release()  # the last layer's classifier copy and models: memory stays flat
         _run_chunk(visualizer, folder, number, section, targets, steps)
         done_targets += len(targets)
         if verbose:

@@ -493,6 +493,19 @@ class FeatureVisualizer:
             raise ValueError("`targets` must name at least one target. Received: targets=[]")
         return [obj.from_target(t, self.class_names) for t in targets]
 
+    def release(self) -> None:
+        """Drop the classifier copies and compiled models built so far.
+
+        Each set of hidden layers read gets its own frozen copy of the
+        classifier (VGG16: 528 MB each); a sweep over many layers calls
+        this between layers (`make_atlas` does) so memory stays flat. The
+        copy that reads the classes stays; what a later `visualize` needs
+        is built again.
+        """
+        self._probes = {(): self.probe}
+        self._trainers = {}
+        self._fitting = {}
+
     def forget(self) -> None:
         """Drop the generator states kept for `visualize(warm_start=True)`."""
         self.warm_states.clear()

@@ -195,3 +195,12 @@ def test_two_jax_processes_split_one_atlas_into_the_same_files(saved_model, tmp_
     assert [p.returncode for p in processes] == [0, 0], outputs
     assert all("this shard has 4, 0 done before" in output for output in outputs), outputs
     assert tree(split) == tree(whole)
+
+
+def test_an_atlas_of_several_layers_keeps_one_layers_models_at_a_time(trained_classifier, tmp_path):
+    # Each layer gets its own copy of the classifier (528 MB for VGG16):
+    # holding every layer's at once would grow with the layers swept.
+    visualizer = visualizer_of(trained_classifier)
+    index = make_atlas(visualizer, tmp_path, layers=["conv", "predictions"], steps=STEPS, verbose=0)
+    assert [t["section"] for t in index["targets"]] == ["conv"] * 8 + ["predictions"] * 3
+    assert len(visualizer.trainers) == 1
