@@ -294,14 +294,15 @@ def _make_visualizer(args, check_out=True):
 
 def _start_processes(args):
     """Join a multi-process JAX job when `--coordinator` and the rest are given."""
-    given = [args.coordinator, args.num_processes, args.process_id]
+    given = [getattr(args, name, None) for name in ("coordinator", "num_processes", "process_id")]
     if all(value is None for value in given):
         return
     if any(value is None for value in given):
         raise CommandError("--coordinator, --num-processes and --process-id go together")
-    if args.process_id >= args.num_processes:
+    if not 0 <= args.process_id < args.num_processes:
         raise CommandError(
-            f"--process-id must be below --num-processes {args.num_processes}; got {args.process_id}"
+            f"--process-id must be 0 to {args.num_processes - 1} (--num-processes {args.num_processes}); "
+            f"got {args.process_id}"
         )
     import keras
 
@@ -718,6 +719,15 @@ def build_parser():
     )
     sweep.add_argument("--shard", help="i/N: run only the chunks n with n %% N == i (for N machines)")
     _visualizer_options(sweep)
+    sweep.add_argument(
+        "--coordinator", help="HOST:PORT of process 0 of a multi-process JAX job (keras.distribution)"
+    )
+    sweep.add_argument("--num-processes", type=_positive("--num-processes"), help="processes in the job")
+    sweep.add_argument(
+        "--process-id",
+        type=_argument(lambda text: _parsed(text, int, "--process-id")),
+        help="this process, 0 to N-1",
+    )
     sweep.set_defaults(handler=atlas)
 
     listing = commands.add_parser(
@@ -904,15 +914,6 @@ def _visualizer_options(command):
         default=defaults.CLI_DEVICES,
         help="on the JAX backend, the devices each chunk of targets is cut across: all, or a number "
         f"(default: {defaults.CLI_DEVICES}; other backends use their default device)",
-    )
-    command.add_argument(
-        "--coordinator", help="HOST:PORT of process 0 of a multi-process JAX job (keras.distribution)"
-    )
-    command.add_argument("--num-processes", type=_positive("--num-processes"), help="processes in the job")
-    command.add_argument(
-        "--process-id",
-        type=_argument(lambda text: _parsed(text, int, "--process-id")),
-        help="this process, 0 to N-1",
     )
 
 

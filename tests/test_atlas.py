@@ -120,6 +120,22 @@ def test_the_cli_refuses_a_bad_shard_in_one_line(capsys):
     assert "\n" not in error
 
 
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--coordinator", "localhost:1"], "--coordinator, --num-processes and --process-id go together"),
+        (
+            ["--coordinator", "localhost:1", "--num-processes", "2", "--process-id", "2"],
+            "--process-id must be 0 to 1 (--num-processes 2); got 2",
+        ),
+    ],
+)
+def test_the_cli_refuses_a_half_given_process_job_in_one_line(saved_model, tmp_path, capsys, extra, message):
+    assert cli.main(["atlas", str(saved_model), "--out", str(tmp_path / "atlas"), *extra]) == 2
+    assert capsys.readouterr().err.strip() == f"keras-featviz atlas: error: {message}"
+    assert not (tmp_path / "atlas").exists()
+
+
 def command(model, out, *extra):
     return [sys.executable, "-m", "keras_featviz.cli", "atlas", str(model), "--out", str(out),
             "--steps", "30", "--chunk", "1", "--layers", "conv", *extra]  # fmt: skip
