@@ -147,15 +147,21 @@ class Attribution:
         captions = [f"{method}: all zero" if self.blank[method][i] else method for method in self.maps]
         return tiles, ["image", *captions]
 
-    def sheet(self, indices=None):
+    def sheet(self, indices=None, **layout):
         """A labelled PNG sheet: a row per image (image, then each method).
+
+        Args:
+            indices: Which images; all by default. Defaults to `None`.
+            **layout: `tile` and `columns` of `sheets.labelled_rows`.
 
         Returns:
             A `PIL.Image.Image`.
         """
         indices = range(len(self)) if indices is None else indices
         strips = [self.strip(i) for i in indices]
-        return labelled_rows([s[0] for s in strips], [s[1] for s in strips], [self.title(i) for i in indices])
+        return labelled_rows(
+            [s[0] for s in strips], [s[1] for s in strips], [self.title(i) for i in indices], **layout
+        )
 
     def save(self, directory, per_sheet=20):
         """Write `attribution.png` (or `attribution_000.png`, ...) into `directory`.

@@ -40,6 +40,13 @@ MEMORY_BUDGET = 4 * 2**30
 # CLI's sweeps (`visualize`, `atlas`) use every device of the process.
 DEVICES = "auto"
 CLI_DEVICES = "all"
+# TensorBoard's images dashboard fits each image to a card about 350 pixels
+# wide unless "Show actual image size" is ticked (TensorBoard 2.20 in headless
+# Chromium, at window widths 1400 and 1920: docs/tensorboard_screenshots.py).
+# The sheets the callbacks log are laid out 3 tiles of at most 112 pixels a
+# line (336 wide), so their captions are shown at about their own size.
+TENSORBOARD_COLUMNS = 3
+TENSORBOARD_TILE = 112
 # The side of each tile of an atlas' grids: 1,000 classes make a 2,048-pixel sheet.
 ATLAS_THUMBNAIL = 64
 

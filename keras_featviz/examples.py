@@ -71,7 +71,7 @@ class DatasetExamples:
             tiles, captions = [synthesized, *tiles], ["synthesized", *captions]
         return tiles, captions
 
-    def sheet(self, indices=None, synthesized=None):
+    def sheet(self, indices=None, synthesized=None, **layout):
         """A labelled sheet, a row per target (its synthesized image first if given).
 
         Args:
@@ -79,6 +79,7 @@ class DatasetExamples:
             synthesized: Optional uint8 array `(T, H, W, C)`, the targets'
                 synthesized images (a `Visualization`'s `images`).
                 Defaults to `None`.
+            **layout: `tile` and `columns` of `sheets.labelled_rows`.
 
         Returns:
             A `PIL.Image.Image`.
@@ -86,7 +87,7 @@ class DatasetExamples:
         indices = range(len(self)) if indices is None else indices
         strips = [self.strip(t, None if synthesized is None else synthesized[t]) for t in indices]
         return labelled_rows(
-            [s[0] for s in strips], [s[1] for s in strips], [self.labels[t] for t in indices]
+            [s[0] for s in strips], [s[1] for s in strips], [self.labels[t] for t in indices], **layout
         )
 
     def save(self, directory, per_sheet=20):

@@ -43,6 +43,26 @@ def enlarged(picture, side=MIN_SIDE):
     return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST)
 
 
+def tile_size(shape, tile=None):
+    """`(width, height)` of a tile of an image of `shape` `(h, w)` (see `Visualization.grid`)."""
+    height, width = shape
+    side = max(height, width)
+    if tile is None:
+        scale = max(1, -(-MIN_SIDE // side))
+    elif side <= tile:
+        scale = tile // side
+    else:
+        scale = tile / side
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resized(picture, size):
+    """`picture` at `size`: sharp squares when enlarged, smoothed when shrunk."""
+    if size == picture.size:
+        return picture
+    return picture.resize(size, Image.NEAREST if size[0] >= picture.width else Image.BILINEAR)
+
+
 def write_atomically(path, write):
     """Call `write(temporary_path)`, then rename the file to `path`.
 
@@ -124,13 +144,25 @@ def file_stem(name):
     return f"{stem[: MAX_STEM - 9]}-{digest}"
 
 
+# The characters of a cut caption's start kept while its end is cut too.
+KEPT_START = 5
+
+
 def fit_text(text, width, font):
-    """`text`, cut with an ellipsis where it would run into the next tile."""
+    """`text`, cut in the middle with an ellipsis where it would run into the next tile.
+
+    Its start and its end stay, the end first: `block_10_expand_relu/channel_17`
+    becomes `block...channel_17`, so two channels of one layer read apart.
+    """
     if font.getlength(text) <= width:
         return text
-    while text and font.getlength(text + "...") > width:
-        text = text[:-1]
-    return text + "..."
+    head, tail = text[: (len(text) + 1) // 2], text[(len(text) + 1) // 2 :]
+    while (head or tail) and font.getlength(head + "..." + tail) > width:
+        if len(head) > KEPT_START or not tail:
+            head = head[:-1]  # the end names the channel or unit: it goes last
+        else:
+            tail = tail[1:]
+    return head + "..." + tail
 
 
 class Visualization:
@@ -201,8 +233,11 @@ class Visualization:
                 `None`.
             columns: Int, images per row; about the square root of the count
                 by default. Defaults to `None`.
-            tile: Int, side of each tile in pixels; small images are enlarged
-                (nearest neighbour) to at least 128. Defaults to `None`.
+            tile: Int or `None`: the longest side of each tile in pixels;
+                smaller images are enlarged by the largest whole factor
+                that fits it (nearest neighbour), larger ones shrunk to it.
+                `None`: enlarged by a whole factor to at least 128, never
+                shrunk. Defaults to `None`.
             labels: Bool, whether to write the name and the target's
                 probability under each image. Defaults to `True`.
 
@@ -214,8 +249,7 @@ class Visualization:
         columns = columns or int(np.ceil(np.sqrt(count)))
         rows = int(np.ceil(count / columns))
         height, width = self.images.shape[1:3]
-        scale = max(1, int(np.ceil((tile or MIN_SIDE) / max(height, width))))
-        cell_w, cell_h = width * scale, height * scale
+        cell_w, cell_h = tile_size((height, width), tile)
         label_h = LABEL_HEIGHT if labels else 0
         sheet = Image.new("RGB", (columns * cell_w, rows * (cell_h + label_h)), "white")
         draw = ImageDraw.Draw(sheet)
@@ -223,7 +257,7 @@ class Visualization:
         for n, i in enumerate(indices):
             x, y = (n % columns) * cell_w, (n // columns) * (cell_h + label_h)
             tile_image = to_pil(self.images[i]).convert("RGB")
-            sheet.paste(tile_image.resize((cell_w, cell_h), Image.NEAREST), (x, y))
+            sheet.paste(resized(tile_image, (cell_w, cell_h)), (x, y))
             if labels:
                 for line, text in enumerate(self._caption(i)):
                     text = fit_text(text, cell_w - 4, font)

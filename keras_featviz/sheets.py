@@ -11,7 +11,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from keras_featviz.results import MIN_SIDE, fit_text, to_pil, write_atomically
+from keras_featviz.results import fit_text, resized, tile_size, to_pil, write_atomically
 from keras_featviz.validation import positive_int
 
 CAPTION_HEIGHT = 14
@@ -89,7 +89,7 @@ def heat_overlay(image, attribution, opacity=0.7):
     return np.clip(np.round(mixed), 0, 255).astype("uint8")
 
 
-def labelled_rows(rows, captions, titles=None, tile=MIN_SIDE):
+def labelled_rows(rows, captions, titles=None, tile=None, columns=None):
     """A sheet: each row a list of uint8 tiles, each tile with a caption.
 
     Args:
@@ -98,34 +98,36 @@ def labelled_rows(rows, captions, titles=None, tile=MIN_SIDE):
         captions: List of rows of strings, one per tile.
         titles: Optional list of strings, one line above each row.
             Defaults to `None`.
-        tile: Int, tiles are enlarged (nearest neighbour) by a whole
-            factor to at least this side. Defaults to `128`.
+        tile: Int or `None`, the longest side of a tile, as in
+            `Visualization.grid` (`None`: enlarged by a whole factor to at
+            least 128). Defaults to `None`.
+        columns: Int or `None`: a row longer than this goes on in lines
+            of at most this many tiles (TensorBoard's narrow cards, see
+            `defaults.TENSORBOARD_COLUMNS`). Defaults to `None` (one line a
+            row).
 
     Returns:
         A `PIL.Image.Image`.
     """
     height, width = rows[0][0].shape[:2]
-    scale = max(1, -(-tile // max(height, width)))
-    cell_w, cell_h = width * scale, height * scale
+    cell_w, cell_h = tile_size((height, width), tile)
+    columns = columns or max(len(r) for r in rows)
+    lines = [-(-len(row) // columns) for row in rows]
     title_h = CAPTION_HEIGHT if titles else 0
-    row_h = title_h + cell_h + CAPTION_HEIGHT
-    columns = max(len(r) for r in rows)
-    sheet = Image.new("RGB", (columns * cell_w, len(rows) * row_h), "white")
+    line_h = cell_h + CAPTION_HEIGHT
+    width_px = min(columns, max(len(r) for r in rows)) * cell_w
+    sheet = Image.new("RGB", (width_px, sum(title_h + n * line_h for n in lines)), "white")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()
+    top = 0
     for r, (row, texts) in enumerate(zip(rows, captions)):
-        top = r * row_h
         if titles:
-            draw.text((2, top + 1), fit_text(titles[r], columns * cell_w - 4, font), fill="black", font=font)
+            draw.text((2, top + 1), fit_text(titles[r], width_px - 4, font), fill="black", font=font)
         for c, (image, text) in enumerate(zip(row, texts)):
-            picture = to_pil(image).convert("RGB").resize((cell_w, cell_h), Image.NEAREST)
-            sheet.paste(picture, (c * cell_w, top + title_h))
-            draw.text(
-                (c * cell_w + 2, top + title_h + cell_h + 1),
-                fit_text(text, cell_w - 4, font),
-                fill="black",
-                font=font,
-            )
+            x, y = (c % columns) * cell_w, top + title_h + (c // columns) * line_h
+            sheet.paste(resized(to_pil(image).convert("RGB"), (cell_w, cell_h)), (x, y))
+            draw.text((x + 2, y + cell_h + 1), fit_text(text, cell_w - 4, font), fill="black", font=font)
+        top += title_h + lines[r] * line_h
     return sheet
 
 

@@ -15,11 +15,17 @@ import warnings
 
 import numpy as np
 
+from keras_featviz import defaults
+
 MISSING_TENSORFLOW = (
     "Writing TensorBoard files needs TensorFlow's summary writer, on every Keras backend "
     "(JAX and PyTorch included): pip install tensorflow-cpu, or keras-featviz[tensorflow]. "
     "The images are also in the result (`Visualization.save`, `image_dir=`)."
 )
+
+
+# Sheets laid out for TensorBoard's cards (see `defaults.TENSORBOARD_COLUMNS`).
+TENSORBOARD_LAYOUT = {"tile": defaults.TENSORBOARD_TILE, "columns": defaults.TENSORBOARD_COLUMNS}
 
 
 def import_tensorflow(quiet=False):
@@ -161,7 +167,7 @@ def log_visualization(writer, result, step, tags=None):
         target = result.target_classes[i]
         if target >= 0:
             scalars[f"probability/{tag}"] = result.probabilities[i, target]
-    for n, sheet in enumerate(result.grids()):
+    for n, sheet in enumerate(result.grids(**TENSORBOARD_LAYOUT)):
         writer.images("grid" if n == 0 else f"grid_{n}", np.asarray(sheet)[None], step=step)
     if not np.isnan(result.success_rate):
         scalars["success_rate"] = result.success_rate

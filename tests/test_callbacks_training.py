@@ -385,8 +385,9 @@ def test_dataset_examples_beside_each_synthesized_image(patches, tmp_path):
     run = read_run(tmp_path / "featviz")
     for name in NAMES:
         assert image_steps(run, f"examples/{name}") == [0, 1]
-        # The synthesized image, then 4 examples: five 128 px tiles under a title line.
-        assert decoded(run.Tensors(f"examples/{name}")[-1]).size == (5 * 128, 14 + 128 + 14)
+        # The synthesized image, then 4 examples, under a title line: laid out for
+        # TensorBoard's 350-pixel cards, 3 tiles of 112 px a line, so 2 lines.
+        assert decoded(run.Tensors(f"examples/{name}")[-1]).size == (3 * 112, 14 + 2 * (112 + 14))
     assert image_steps(run, "examples_seconds") == [0, 1]
     assert "examples.png" in os.listdir(tmp_path / "png" / "epoch_002")
     # The examples of the last epoch are the trained model's best images: its own class.

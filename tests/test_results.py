@@ -52,3 +52,16 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_partial_one(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_atomically(path, interrupted)
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["grid.png"]
+
+
+def test_a_cut_caption_keeps_its_end_so_two_channels_read_apart():
+    from PIL import ImageFont
+
+    from keras_featviz.results import fit_text
+
+    font = ImageFont.load_default()
+    cut = [fit_text(f"block_10_expand_relu/channel_{c}", 108, font) for c in (17, 18)]
+    assert cut[0] != cut[1]
+    assert cut[0].startswith("block") and cut[0].endswith("channel_17")
+    assert all(font.getlength(text) <= 108 for text in cut)
+    assert fit_text("class_3", 108, font) == "class_3"

@@ -16,7 +16,7 @@ from keras_featviz import defaults
 from keras_featviz.attribution import Attributor, check_methods
 from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.results import file_stem
-from keras_featviz.tensorboard import unique_tags
+from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, unique_tags
 
 
 class AttributionCallback(PeriodicView):
@@ -157,7 +157,7 @@ class AttributionCallback(PeriodicView):
         self.attributor.sync_weights()
         result = self.attributor.attribute(self.images, self.methods, self.targets)
         for i, tag in enumerate(self.tags):
-            strip = np.asarray(result.sheet([i]))
+            strip = np.asarray(result.sheet([i], **TENSORBOARD_LAYOUT))
             truth = "" if self.labels is None else f" (true: {self._class_name(self.labels[i])})"
             self.writer.images(
                 tag, strip[None], step=epoch, description=f"Maps explain {result.title(i)}{truth}"

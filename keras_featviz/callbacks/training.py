@@ -24,7 +24,7 @@ from keras_featviz.examples import ExampleFinder
 from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
 from keras_featviz.results import write_atomically
-from keras_featviz.tensorboard import EventWriter, log_visualization, unique_tags
+from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, EventWriter, log_visualization, unique_tags
 from keras_featviz.validation import directory_path, number, positive_int, random_seed, writable_directory
 from keras_featviz.visualizer import FeatureVisualizer
 
@@ -400,7 +400,7 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         started = time.perf_counter()
         found = run_apart(self._found)
         for t, tag in enumerate(self.tags):
-            sheet = found.sheet([t], synthesized=result.images)
+            sheet = found.sheet([t], synthesized=result.images, **TENSORBOARD_LAYOUT)
             self.writer.images(f"examples/{tag}", np.asarray(sheet)[None], step=epoch)
         self.writer.scalar(
             "examples_seconds", time.perf_counter() - started, step=epoch, description=EXAMPLES_DESCRIPTION

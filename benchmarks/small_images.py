@@ -1,0 +1,126 @@
+"""Do independently trained classifiers recognise the small-image class images?
+
+The 18-class 32x32 shapes task without a planted cue. One classifier (the
+demo's CNN, seed 0) is visualized; two judges that never saw the
+optimisation score the images: the same architecture trained from another
+seed on other images (`same family`), and a CNN of another design (5x5
+convolutions with strides, no batch normalisation, a dense head: `other
+family`). Each judge's accuracy on real test images is printed first: a
+judge that cannot recognise real shapes proves nothing.
+
+Printed per image maker: own top-1 (the classifier the images were made
+for) and each judge's top-1 on the 18 class images, over the seeds given.
+
+    python benchmarks/small_images.py --seeds 0 1       # about 10 minutes on 2 cores
+"""
+
+import argparse
+import time
+
+import keras
+import numpy as np
+
+from keras_featviz import defaults, generators
+from keras_featviz.data import augment, shapes_data
+from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, train_shapes_classifier
+from keras_featviz.layers import FeatureVector
+from keras_featviz.visualizer import FeatureVisualizer
+
+SIZE, CLASSES = 32, 18
+
+
+class ConstantStart(FeatureVector):
+    """The scratch generator's feature vector before `defaults.SCRATCH_SPREAD`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**dict(kwargs, initial=1.0, spread=0.0))
+
+
+def other_family(size=SIZE, classes=CLASSES):
+    """A CNN of another design than the demo's: strided 5x5 convolutions, no BN, dense head."""
+    return keras.Sequential(
+        [
+            keras.Input((size, size, 3)),
+            keras.layers.Rescaling(1 / 255.0),
+            keras.layers.Conv2D(48, 5, strides=2, padding="same", activation="elu"),
+            keras.layers.Conv2D(96, 5, strides=2, padding="same", activation="elu"),
+            keras.layers.Conv2D(128, 3, strides=2, padding="same", activation="elu"),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(128, activation="elu"),
+            keras.layers.Dense(classes, activation="softmax"),
+        ]
+    )
+
+
+def train_judge(model, seed, epochs=10):
+    (x, y), _, _ = shapes_data(3600, 0, 0, SIZE, seed, None, classes=CLASSES)
+    x, y = np.concatenate([x, augment(x, seed=seed)]), np.concatenate([y, y])
+    keras.utils.set_random_seed(seed)
+    model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
+    return model
+
+
+def accuracy(model, seed=77):
+    _, _, (x, y) = shapes_data(0, 0, 720, SIZE, seed, None, classes=CLASSES)
+    return float(np.mean(model.predict(x, verbose=0).argmax(1) == y))
+
+
+MAKERS = {
+    "scratch, N(0,1) start (default)": {"generator": "scratch"},
+    "scratch, constant start (last release)": {"generator": "scratch", "constant": True},
+    "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
+    "pretrained": {"generator": "pretrained"},
+    "fourier + transforms (Lucid)": {"generator": "fourier", "transforms": "standard"},
+    "pixels": {"generator": "pixels"},
+}
+
+
+def make(model, kwargs, seed, decoder):
+    kwargs = dict(kwargs)
+    generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
+    if kwargs["generator"] == "pretrained":
+        kwargs["decoder"] = decoder
+    try:
+        visualizer = FeatureVisualizer(model, seed=seed, **kwargs)
+        return visualizer.visualize(list(range(CLASSES)), steps=defaults.STEPS, verbose=0).images
+    finally:
+        generators.FeatureVector = FeatureVector
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    args = parser.parse_args()
+    began = time.time()
+    judges = {
+        "same family": train_judge(shapes_classifier(SIZE, CLASSES), seed=11),
+        "other family": train_judge(other_family(), seed=12),
+    }
+    for name, judge in judges.items():
+        print(f"judge {name}: {accuracy(judge):.0%} on real test images")
+    scores = {maker: {"own": [], **{j: [] for j in judges}} for maker in MAKERS}
+    for seed in args.seeds:
+        model, (x, _) = train_shapes_classifier(SIZE, CLASSES, seed=seed, cue_class=None, verbose=0)
+        decoder = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
+        print(
+            f"seed {seed}: classifier {accuracy(model):.0%} on real test images ({time.time() - began:.0f} s)"
+        )
+        for maker, kwargs in MAKERS.items():
+            images = make(model, kwargs, seed, decoder).astype("float32")
+            truth = np.arange(CLASSES)
+            row = {"own": model, **judges}
+            for who, judge in row.items():
+                scores[maker][who].append(float(np.mean(judge.predict(images, verbose=0).argmax(1) == truth)))
+            print(
+                f"  {maker:<40} " + "  ".join(f"{who} {scores[maker][who][-1]:4.0%}" for who in row),
+                flush=True,
+            )
+    print(f"\nMean over seeds {args.seeds} (top-1 of {CLASSES} class images; chance {1 / CLASSES:.0%}):")
+    for maker, row in scores.items():
+        print(f"  {maker:<40} " + "  ".join(f"{who} {np.mean(values):4.0%}" for who, values in row.items()))
+
+
+if __name__ == "__main__":
+    main()
