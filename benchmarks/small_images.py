@@ -6,7 +6,9 @@ optimisation score the images: the same architecture trained from another
 seed on other images (`same family`), and a CNN of another design (5x5
 convolutions with strides, no batch normalisation, a dense head: `other
 family`). Each judge's accuracy on real test images is printed first: a
-judge that cannot recognise real shapes proves nothing.
+judge that cannot recognise real shapes proves nothing (two earlier designs
+of the other family, strided convolutions into a dense head, reached only
+38% and 62%).
 
 Printed per image maker: own top-1 (the classifier the images were made
 for) and each judge's top-1 on the 18 class images, over the seeds given.
@@ -37,17 +39,23 @@ class ConstantStart(FeatureVector):
 
 
 def other_family(size=SIZE, classes=CLASSES):
-    """A CNN of another design than the demo's: strided 5x5 convolutions, no BN, dense head."""
+    """A CNN of another design than the demo's: 5x5 and 3x3 convolutions, ELU, global max pooling."""
+
+    def block(filters, kernel, pool=True):
+        layers = [
+            keras.layers.Conv2D(filters, kernel, padding="same", use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("elu"),
+        ]
+        return layers + ([keras.layers.MaxPooling2D()] if pool else [])
+
     return keras.Sequential(
-        [
-            keras.Input((size, size, 3)),
-            keras.layers.Rescaling(1 / 255.0),
-            keras.layers.Conv2D(48, 5, strides=2, padding="same", activation="elu"),
-            keras.layers.Conv2D(96, 5, strides=2, padding="same", activation="elu"),
-            keras.layers.Conv2D(128, 3, strides=2, padding="same", activation="elu"),
-            keras.layers.Flatten(),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(128, activation="elu"),
+        [keras.Input((size, size, 3)), keras.layers.Rescaling(1 / 255.0)]
+        + block(40, 5)
+        + block(80, 3)
+        + block(128, 3, pool=False)
+        + [
+            keras.layers.GlobalMaxPooling2D(),
             keras.layers.Dense(classes, activation="softmax"),
         ]
     )
