@@ -173,9 +173,9 @@ class FeatureVisualizer:
             across the devices, the classifier replicated on each; a chunk
             is padded to a multiple of the devices, and `batch_size` and
             `memory_budget` count all devices together and per device. The
-            images are the same on one device or many. A user's generator
-            whose own weights train (one target at a time) runs on one
-            device. Defaults to `defaults.DEVICES` (`"auto"`).
+            images are the same on one device or many, up to float
+            rounding. A user's generator whose own weights train (one target
+            at a time) runs on one device. Defaults to `defaults.DEVICES` (`"auto"`).
 
     Example:
 
@@ -232,10 +232,7 @@ class FeatureVisualizer:
     ) -> None:
         self.precision = one_of(precision, "precision", PRECISIONS)
         self.parallel = devices_module.target_parallel(devices)
-        with self._scope():
-            self.probe = ClassifierProbe(
-                classifier, dtype_policy=precision, input_shape=input_shape, head=head
-            )
+        self.probe = self._base_probe(classifier, input_shape, head)
         self._head = head
         self.classifier = classifier
         self.image_shape = self.probe.input_shape
@@ -283,8 +280,10 @@ class FeatureVisualizer:
             colors=colors,
             pyramid=pyramid,
         )
-        if not self.source.batched:
-            self.parallel = None  # one target at a time: nothing to cut
+        if not self.source.batched and self.parallel is not None:
+            # One target at a time: nothing to cut, and one device for all.
+            self.parallel = None
+            self.probe = self._base_probe(classifier, input_shape, head)
         self.warm_states = WarmStates()
         self.last_step_seconds = None
         self._probes = {(): self.probe}
@@ -305,6 +304,13 @@ class FeatureVisualizer:
 
     def _scope(self, rows=None):
         return devices_module.scope(getattr(self, "parallel", None), rows)
+
+    def _base_probe(self, classifier, input_shape, head):
+        """The probe of the class logits, on the visualizer's devices."""
+        with self._scope():
+            return ClassifierProbe(
+                classifier, dtype_policy=self.precision, input_shape=input_shape, head=head
+            )
 
     def _probe_for(self, layers):
         key = tuple(sorted(layers))
