@@ -41,12 +41,7 @@ from keras_featviz.demo import (
 from keras_featviz.layers import FeatureVector
 from keras_featviz.visualizer import FeatureVisualizer
 
-
-class ConstantStart(FeatureVector):
-    """The feature vector of the release before: alpha = 1 for every target."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**dict(kwargs, initial=1.0, spread=0.0))
+from workloads import ConstantStart
 
 
 def sweep(model, seed, start, cue_class, decoder=None, size=32, classes=18):

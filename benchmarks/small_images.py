@@ -28,14 +28,9 @@ from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, trai
 from keras_featviz.layers import FeatureVector
 from keras_featviz.visualizer import FeatureVisualizer
 
+from workloads import ConstantStart
+
 SIZE, CLASSES = 32, 18
-
-
-class ConstantStart(FeatureVector):
-    """The scratch generator's feature vector before `defaults.SCRATCH_SPREAD`."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**dict(kwargs, initial=1.0, spread=0.0))
 
 
 def other_family(size=SIZE, classes=CLASSES):

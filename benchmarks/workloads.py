@@ -12,11 +12,20 @@ import numpy as np
 from keras import ops
 
 from keras_featviz.costs import forward_flops
+from keras_featviz.layers import FeatureVector
 
 SHAPES = {"size": 32, "classes": 18, "train": 3600, "epochs": 10, "dae_epochs": 6, "seed": 0}  # the demo's
 
 
 # -- the workload -------------------------------------------------------------
+
+
+class ConstantStart(FeatureVector):
+    """The scratch generator's feature vector of the last release: alpha = 1 for every
+    target, before `defaults.SCRATCH_SPREAD` (set `generators.FeatureVector` to it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**dict(kwargs, initial=1.0, spread=0.0))
 
 
 def shapes_paths(cache):
