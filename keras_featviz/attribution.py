@@ -14,6 +14,11 @@ TensorFlow, JAX and PyTorch:
 | `"grad_cam"` | ReLU of a conv layer's channels weighted by their mean gradient | Selvaraju et al. 2017 |
 | `"occlusion"` | the score's drop when a patch is covered by the baseline | Zeiler and Fergus 2014 |
 
+Gradient x input, integrated gradients and occlusion are signed
+(`SIGNED_METHODS`): the sheets draw them red where the pixels raise the
+target and blue where they lower it, so a map's sign is never lost to its
+magnitude; the other three are drawn as magnitudes in a heat map.
+
 Example:
 
 >>> attributor = Attributor(model, preprocess="unit", class_names=names)
@@ -31,7 +36,15 @@ from keras import ops
 from keras_featviz import defaults, imagenet
 from keras_featviz import objectives as obj
 from keras_featviz.gradients import IMAGE, GradientReader
-from keras_featviz.sheets import displayable, heat_overlay, labelled_rows, save_sheets
+from keras_featviz.sheets import (
+    below,
+    displayable,
+    heat_overlay,
+    labelled_rows,
+    legend,
+    normalized,
+    save_sheets,
+)
 from keras_featviz.surgery import all_layer_names, is_graph_model, unknown_layer_error
 from keras_featviz.validation import number, positive_int, random_seed
 
@@ -43,6 +56,10 @@ METHODS = (
     "grad_cam",
     "occlusion",
 )
+# Methods whose maps carry a sign: positive where the pixels raise the
+# target, negative where they lower it. The others are magnitudes
+# (saliency, SmoothGrad) or kept positive by a ReLU (Grad-CAM).
+SIGNED_METHODS = ("gradient_x_input", "integrated_gradients", "occlusion")
 _CONVOLUTIONS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
 
@@ -137,18 +154,30 @@ class Attribution:
             return f"{self.labels[i]}: p={self.probabilities[i, target]:.2f}"
         return f"{self.labels[i]}: a={self.scores[i]:.3g}"
 
-    def overlays(self, method):
-        """uint8 array `(N, H, W, 3)`: each image with `method`'s map over it."""
-        return np.stack([heat_overlay(image, m) for image, m in zip(self.images, self.maps[method])])
+    def drawn(self, method):
+        """float array `(N, H, W)`: `method`'s maps as the sheets colour them.
+
+        Signed methods (`SIGNED_METHODS`) in `[-1, 1]`, their sign kept;
+        the others as magnitudes in `[0, 1]` (see `sheets.normalized`).
+        """
+        signed = method in SIGNED_METHODS
+        return np.stack([normalized(m, signed) for m in self.maps[method]])
 
     def strip(self, i):
         """The tiles of image `i`: the image, then one overlay per method, with captions."""
-        tiles = [self.images[i]] + [heat_overlay(self.images[i], m[i]) for m in self.maps.values()]
+        tiles = [self.images[i]] + [
+            heat_overlay(self.images[i], m[i], signed=method in SIGNED_METHODS)
+            for method, m in self.maps.items()
+        ]
         captions = [f"{method}: all zero" if self.blank[method][i] else method for method in self.maps]
         return tiles, ["image", *captions]
 
     def sheet(self, indices=None, **layout):
-        """A labelled PNG sheet: a row per image (image, then each method).
+        """A labelled PNG sheet: a row per image (image, then each method), and a colour key.
+
+        Signed maps are drawn red where the pixels raise the target and
+        blue where they lower it; magnitudes in the heat map. The key
+        under the sheet names the colour maps in use.
 
         Args:
             indices: Which images; all by default. Defaults to `None`.
@@ -159,9 +188,11 @@ class Attribution:
         """
         indices = range(len(self)) if indices is None else indices
         strips = [self.strip(i) for i in indices]
-        return labelled_rows(
+        sheet = labelled_rows(
             [s[0] for s in strips], [s[1] for s in strips], [self.title(i) for i in indices], **layout
         )
+        signed = [method in SIGNED_METHODS for method in self.maps]
+        return below(sheet, legend(sheet.width, any(signed), not all(signed)))
 
     def save(self, directory, per_sheet=20):
         """Write `attribution.png` (or `attribution_000.png`, ...) into `directory`.

@@ -1,7 +1,9 @@
 """Pictures for people: model inputs made viewable, heat maps, labelled rows.
 
 - `displayable` turns images as a model takes them back into RGB 0-255.
-- `heat_overlay` lays an attribution map over its image.
+- `heat_overlay` lays an attribution map over its image: magnitudes in a
+  sequential heat map, signed maps in a diverging one (evidence for the
+  target red, against it blue); `legend` explains the colours.
 - `labelled_rows` builds a sheet of rows of tiles with captions, the form of
   the attribution and dataset-example PNGs and TensorBoard images.
 """
@@ -19,6 +21,11 @@ CAPTION_HEIGHT = 14
 # Anchors of the heat colour map (dark purple, red, orange, pale yellow):
 # a sequential map in which more is brighter, readable in gray print too.
 _HEAT = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], "float32")
+# ColorBrewer's RdBu from -1 (blue: against) through a pale neutral to +1
+# (red: for); the sign reads from the hue, the strength from the depth.
+_DIVERGING = np.array(
+    [[5, 113, 176], [146, 197, 222], [247, 247, 247], [244, 165, 130], [202, 0, 32]], "float32"
+)
 
 
 def displayable(images, pixels=False):
@@ -54,39 +61,108 @@ def displayable(images, pixels=False):
     return np.clip(np.round(scaled), 0, 255).astype("uint8")
 
 
+def _ramp(anchors, position):
+    """Colours `(..., 3)` at `position` in `[0, 1]` along evenly spaced `anchors`."""
+    position = np.clip(position, 0.0, 1.0) * (len(anchors) - 1)
+    low = np.minimum(position.astype("int64"), len(anchors) - 2)
+    fraction = (position - low)[..., None]
+    return anchors[low] * (1.0 - fraction) + anchors[low + 1] * fraction
+
+
 def heat_colors(values):
     """Values in `[0, 1]` `(...)` as RGB colours `(..., 3)` of the heat map."""
-    position = np.clip(values, 0.0, 1.0) * (len(_HEAT) - 1)
-    low = np.minimum(position.astype("int64"), len(_HEAT) - 2)
-    fraction = (position - low)[..., None]
-    return _HEAT[low] * (1.0 - fraction) + _HEAT[low + 1] * fraction
+    return _ramp(_HEAT, values)
 
 
-def normalized(attribution):
-    """A map `(H, W)` scaled to `[0, 1]`: its magnitude over its 99th percentile.
+def diverging_colors(values):
+    """Values in `[-1, 1]` `(...)` as RGB colours `(..., 3)`: blue below 0, red above."""
+    return _ramp(_DIVERGING, (np.asarray(values) + 1.0) / 2.0)
 
-    Signed maps (gradient x input, integrated gradients, occlusion) show
-    their magnitude: evidence against a class is drawn as strongly as
-    evidence for it.
+
+def normalized(attribution, signed=False):
+    """A map `(H, W)` as it is drawn: scaled by the 99th percentile of its magnitude.
+
+    Args:
+        attribution: float array `(H, W)`.
+        signed: Bool. `False`: the magnitude, in `[0, 1]`. `True`: the map
+            with its sign, in `[-1, 1]`, so evidence against the target is
+            told apart from evidence for it. Defaults to `False`.
+
+    Returns:
+        float32 array `(H, W)`.
     """
-    magnitude = np.abs(np.nan_to_num(np.asarray(attribution, "float32")))
-    top = float(np.percentile(magnitude, 99))
-    return np.clip(magnitude / top, 0.0, 1.0) if top > 0 else np.zeros_like(magnitude)
+    values = np.nan_to_num(np.asarray(attribution, "float32"))
+    top = float(np.percentile(np.abs(values), 99))
+    if top <= 0:
+        return np.zeros_like(values)
+    return np.clip(values / top, -1.0, 1.0) if signed else np.clip(np.abs(values) / top, 0.0, 1.0)
 
 
-def heat_overlay(image, attribution, opacity=0.7):
+def heat_overlay(image, attribution, signed=False, opacity=0.7):
     """`image` (uint8 `(H, W, C)`) with `attribution` (`(H, W)`) drawn over it.
 
-    Where the map is high the heat colour covers the image (up to
-    `opacity`); where it is zero the image shows in gray, so the colour
-    is only the map's.
+    Where the map is strong its colour covers the image (up to `opacity`);
+    where it is zero the image shows in gray, so the colour is only the
+    map's. Unsigned maps use the heat map; signed ones the diverging map.
+
+    Args:
+        image: uint8 array `(H, W, C)`.
+        attribution: float array `(H, W)`.
+        signed: Bool, draw the sign (see `normalized`). Defaults to `False`.
+        opacity: Float, the colour's weight where the map is strongest.
+            Defaults to `0.7`.
     """
-    weight = normalized(attribution)[..., None] * opacity
+    values = normalized(attribution, signed)
+    colours = diverging_colors(values) if signed else heat_colors(values)
+    weight = np.abs(values)[..., None] * opacity
     rgb = image.astype("float32")
     rgb = rgb if rgb.shape[-1] == 3 else np.repeat(rgb[..., :1], 3, axis=-1)
     gray = np.repeat(rgb.mean(axis=-1, keepdims=True), 3, axis=-1)
-    mixed = gray * (1.0 - weight) + heat_colors(normalized(attribution)) * weight
+    mixed = gray * (1.0 - weight) + colours * weight
     return np.clip(np.round(mixed), 0, 255).astype("uint8")
+
+
+def legend(width, signed, unsigned):
+    """A key to the map colours, one line a colour map in use, `width` pixels wide.
+
+    Args:
+        width: Int, the sheet's width.
+        signed: Bool, explain the diverging map.
+        unsigned: Bool, explain the heat map.
+
+    Returns:
+        A `PIL.Image.Image`, or `None` when neither map is in use.
+    """
+    keys = []
+    if signed:
+        keys.append(("against", diverging_colors(np.linspace(-1, 1, 64)), "for the target"))
+    if unsigned:
+        keys.append(("weak", heat_colors(np.linspace(0, 1, 64)), "strong (magnitude)"))
+    if not keys:
+        return None
+    font = ImageFont.load_default()
+    picture = Image.new("RGB", (width, CAPTION_HEIGHT * len(keys)), "white")
+    draw = ImageDraw.Draw(picture)
+    bar = max(min(width // 4, 64), 8)
+    for n, (low, colours, high) in enumerate(keys):
+        top = n * CAPTION_HEIGHT
+        left = 2 + int(draw.textlength(low, font=font)) + 4
+        draw.text((2, top + 1), low, fill="black", font=font)
+        strip = np.repeat(colours[None].round().astype("uint8"), CAPTION_HEIGHT - 4, axis=0)
+        picture.paste(Image.fromarray(strip).resize((bar, CAPTION_HEIGHT - 4)), (left, top + 2))
+        right = left + bar + 4
+        draw.text((right, top + 1), fit_text(high, width - right - 2, font), fill="black", font=font)
+    return picture
+
+
+def below(picture, footer):
+    """`picture` with `footer` (or nothing, if `None`) pasted under it."""
+    if footer is None:
+        return picture
+    joined = Image.new("RGB", (picture.width, picture.height + footer.height), "white")
+    joined.paste(picture, (0, 0))
+    joined.paste(footer, (0, picture.height))
+    return joined
 
 
 def labelled_rows(rows, captions, titles=None, tile=None, columns=None):

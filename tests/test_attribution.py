@@ -8,6 +8,7 @@ import pytest
 from keras_featviz import objectives
 from keras_featviz.attribution import METHODS, Attributor, grad_cam_layer
 from keras_featviz.gradients import GradientReader
+from keras_featviz.sheets import CAPTION_HEIGHT, labelled_rows
 
 CUE_SIZE = 24
 CUE = np.zeros((CUE_SIZE, CUE_SIZE), bool)
@@ -128,13 +129,33 @@ def test_maps_of_a_randomised_classifier_differ(cue_model, cued_images, method):
     Random networks' raw gradients still fall on the bright cue (it is the
     brightest thing in the image), so the cue mass alone would not tell.
     """
-    trained = Attributor(cue_model).attribute(cued_images, method, targets=1).maps[method]
+    trained = Attributor(cue_model).attribute(cued_images, method, targets=1)
     for seed in range(3):
         keras.utils.set_random_seed(seed)
         randomised_model = keras.models.clone_model(cue_model)  # fresh initial weights
-        randomised = Attributor(randomised_model).attribute(cued_images, method, targets=1).maps[method]
-        assert np.mean([rank_correlation(a, b) for a, b in zip(trained, randomised)]) < 0.7
-        assert np.mean([total_variation(a, b) for a, b in zip(trained, randomised)]) > 0.4
+        randomised = Attributor(randomised_model).attribute(cued_images, method, targets=1)
+        # Both what is computed and what the sheets draw (a signed map with its sign).
+        for a_maps, b_maps in [
+            (trained.maps[method], randomised.maps[method]),
+            (trained.drawn(method), randomised.drawn(method)),
+        ]:
+            assert np.mean([rank_correlation(a, b) for a, b in zip(a_maps, b_maps)]) < 0.7
+            assert np.mean([total_variation(a, b) for a, b in zip(a_maps, b_maps)]) > 0.4
+
+
+def test_signed_maps_are_drawn_with_their_sign(cue_model, cued_images):
+    """Evidence for the target is drawn red, evidence against it blue, with a key under the sheet."""
+    result = Attributor(cue_model).attribute(cued_images[:1], ["gradient_x_input", "saliency"], targets=1)
+    result.maps["gradient_x_input"][0] = np.where(np.arange(CUE_SIZE) < CUE_SIZE // 2, 1.0, -1.0)[None, :]
+    drawn = result.drawn("gradient_x_input")[0]
+    assert drawn.min() == -1.0 and drawn.max() == 1.0
+    assert result.drawn("saliency").min() >= 0.0
+    tiles, captions = result.strip(0)
+    signed = tiles[captions.index("gradient_x_input")].astype(int)
+    left, right = signed[:, : CUE_SIZE // 2].mean(axis=(0, 1)), signed[:, CUE_SIZE // 2 :].mean(axis=(0, 1))
+    assert left[0] > left[2] + 50 and right[2] > right[0] + 50  # red for, blue against
+    plain = np.asarray(labelled_rows([tiles], [captions]))
+    assert result.sheet().height == plain.shape[0] + 2 * CAPTION_HEIGHT + CAPTION_HEIGHT  # title, two keys
 
 
 def test_integrated_gradients_add_up_to_the_score_change(trained_classifier, patches):
@@ -227,8 +248,9 @@ def test_sheet_has_a_row_per_image_and_a_column_per_method(trained_classifier, p
     paths = result.save(tmp_path)
     assert [p.rsplit("/", 1)[-1] for p in paths] == ["attribution.png"]
     sheet = result.sheet()
-    # 16 px images are enlarged 8x to 128 px tiles: 3 tiles wide, 3 rows.
-    assert sheet.size == (3 * 128, 3 * (128 + 2 * 14))
+    # 16 px images are enlarged 8x to 128 px tiles: 3 tiles wide, 3 rows,
+    # then a key to the two colour maps (occlusion signed, saliency not).
+    assert sheet.size == (3 * 128, 3 * (128 + 2 * 14) + 2 * 14)
 
 
 def _saturated_relu6_classifier():

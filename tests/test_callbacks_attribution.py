@@ -43,8 +43,8 @@ def test_logs_one_strip_per_image_and_its_probability(patches, tmp_path):
     for tag in strips + probabilities:
         assert image_steps(run, tag) == [0, 1], tag
     # The image, then one heat map per method, a title and captions; laid out for
-    # TensorBoard's 350-pixel cards: tiles of 112 px, 3 a line.
-    assert decoded(run.Tensors(strips[0])[-1]).size == (3 * 112, 112 + 2 * 14)
+    # TensorBoard's 350-pixel cards: tiles of 112 px, 3 a line; then the heat map's key.
+    assert decoded(run.Tensors(strips[0])[-1]).size == (3 * 112, 112 + 2 * 14 + 14)
     # The last maps are the trained model's: the same as an Attributor's now.
     expected = Attributor(model, class_names=NAMES).attribute(images, ["saliency", "grad_cam"])
     np.testing.assert_allclose(callback.last_result.maps["saliency"], expected.maps["saliency"], rtol=1e-4)
