@@ -252,16 +252,23 @@ def run_apart(function):
     so the function then runs in a worker thread while the caller waits;
     elsewhere it runs as it is.
 
+    TensorFlow's warning that the callback's models retrace is silenced
+    meanwhile (`tensorboard.quiet_retracing`).
+
     Returns:
         What `function` returns; what it raises is raised here.
     """
+    from keras_featviz.tensorboard import quiet_retracing
+
     if not _in_tf_strategy():
-        return function()
+        with quiet_retracing():
+            return function()
     outcome = {}
 
     def work():
         try:
-            outcome["value"] = function()
+            with quiet_retracing():
+                outcome["value"] = function()
         except BaseException as error:  # handed to the caller's thread
             outcome["error"] = error
 

@@ -5,10 +5,13 @@ run folder. TensorFlow's `tf.summary` is imported the first time something
 is written, so the rest of keras-featviz runs on any Keras backend, and a
 writer that never writes never creates a file. Everything it is given is
 NumPy already. `in_distribution_strategy` tells `devices.run_apart` whether
-a callback runs inside a user's `tf.distribute` strategy.
+a callback runs inside a user's `tf.distribute` strategy, and
+`quiet_retracing` silences TensorFlow's retracing warning while a callback's
+own models are built.
 """
 
 import contextlib
+import logging
 import os
 import sys
 import warnings
@@ -22,6 +25,29 @@ MISSING_TENSORFLOW = (
     "(JAX and PyTorch included): pip install tensorflow-cpu, or keras-featviz[tensorflow]. "
     "The images are also in the result (`Visualization.save`, `image_dir=`)."
 )
+
+
+class _NotRetracing(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing():
+    """Within: TensorFlow's "triggered tf.function retracing" warning is not logged.
+
+    TensorFlow counts the traces of every model's predict step together
+    (they share one code object), so the first trace of each new model a
+    callback builds reads as retracing: with the three callbacks in one
+    `fit`, it warned twice in three one-second epochs. Those traces are
+    expected, once per model; the user's own retracing, outside, still warns.
+    """
+    logger, quiet = logging.getLogger("tensorflow"), _NotRetracing()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 # Sheets laid out for TensorBoard's cards (see `defaults.TENSORBOARD_COLUMNS`).
