@@ -1,18 +1,35 @@
-"""Does the memorisation score separate a memorising from a generalising classifier?
+"""Does the memorisation score separate memorising from generalising, and shift from both?
 
-Seed 000's check, on the shapes: one CNN architecture is trained (a) on 4
-images per class for 30 epochs, which it memorises (training accuracy near
-1, validation near 0.6), and (b) on 1,800 images and as many augmented
-copies for 6 epochs, which generalise (validation near 0.98). A
+Two parts, three seeds each, on the shapes (6 classes, 32x32).
+
+**Curves** (`--curves`). Seed 000's check: one CNN architecture is trained
+(a) on the first 24 images (3 to 6 a class) for 30 epochs, which it memorises (training
+accuracy near 1, validation near 0.6), and (b) on 1,800 images and as many
+augmented copies for 6 epochs, which generalise (validation near 0.98). A
 `MemorizationCallback` scores every epoch on the same 300 validation
-images, on three seeds. Prints the curves and writes
-`results/memorization.json`.
+images. Writes `results/memorization.json` and draws the feature score
+over the epochs in `results/memorization.png` (memorising runs red,
+generalising runs blue).
 
-    python benchmarks/memorization.py            # about 10 minutes on 2 cores
+**Table** (`--table`). Each trained model's class images (3 seeds, 120
+steps each, the library's defaults otherwise) are scored by a
+`MemorizationMeter` against held-out sets: as they are, and brightened by
+0.1 and 0.3 of the pixel range (a pure shift). The models:
+- `memorises` and `generalises` as above;
+- `plain`: 1,800 images, no augmentation, 8 epochs: it generalises, but a
+  brighter held-out set costs it accuracy;
+- `one class`: every class has its 300 images but class 0 only 4, each
+  repeated 75 times, 10 epochs: the model memorises one class while the
+  overall accuracy gap, the curve Keras logs, stays small.
+Prints, per model and held-out set: the accuracy gap (train minus
+held-out), the feature score before and after colour matching, the input
+and residual shift, `sameness` (needs no data), the share of training
+images among each class image's 5 nearest, and for `one class` class 0
+apart from the rest. Writes `results/memorization_table.json`.
+
+    python benchmarks/memorization.py            # both, about 25 minutes on 2 cores
+    python benchmarks/memorization.py --table    # the table only, about 12 minutes
     python benchmarks/memorization.py --plot     # only redraw the chart from the JSON
-
-`results/memorization.png` draws the feature score over the epochs: one
-line per run, memorising runs red, generalising runs blue.
 """
 
 import json
@@ -27,8 +44,10 @@ sys.path.insert(0, str(HERE.parent))
 
 import keras  # noqa: E402
 
+from keras_featviz import FeatureVisualizer  # noqa: E402
 from keras_featviz.callbacks import MemorizationCallback  # noqa: E402
 from keras_featviz.data import augment, shapes_data  # noqa: E402
+from keras_featviz.memorization import MemorizationMeter  # noqa: E402
 
 SIZE, CLASSES, SEEDS = 32, 6, (0, 1, 2)
 REGIMES = {
@@ -127,12 +146,138 @@ def plot(results, path, width=640, height=360, margin=48):
     chart.save(path)
 
 
+TABLE_MODELS = {
+    "memorises": {"epochs": 30, "batch_size": 8},
+    "generalises": {"epochs": 6, "batch_size": 32},
+    "plain": {"epochs": 8, "batch_size": 32},
+    "one class": {"epochs": 10, "batch_size": 32},
+}
+BRIGHTER = (0.0, 0.1, 0.3)
+
+
+def table_training_set(name, x, y, seed):
+    if name == "memorises":
+        return x[: 4 * CLASSES], y[: 4 * CLASSES]
+    if name == "generalises":
+        return np.concatenate([x, augment(x, seed=seed)]), np.concatenate([y, y])
+    if name == "one class":
+        # Class 0's first 4 images, each repeated 75 times: as many as each
+        # other class's 300 different ones, so the model fits them at once.
+        few = np.flatnonzero(y == 0)[:4]
+        others = np.flatnonzero(y != 0)
+        chosen = np.concatenate([others, np.repeat(few, 75)])
+        return x[chosen], y[chosen]
+    return x, y
+
+
+def accuracy_by_class(model, x, y):
+    predicted = np.argmax(model.predict(x, verbose=0), axis=1)
+    return float(np.mean(predicted == y)), [float(np.mean(predicted[y == c] == c)) for c in range(CLASSES)]
+
+
+def table_row(model, train, heldout, class_images):
+    meter = MemorizationMeter(model, train, heldout, list(range(CLASSES)), per_class=20)
+    scores = meter.measure(class_images)
+    nearest = meter.nearest(class_images[0])
+    # The same score with the held-out images as given (no colour matching),
+    # as the previous release computed it: what the shift did to it.
+    unmatched = MemorizationMeter(
+        model, train, heldout, list(range(CLASSES)), per_class=20, match_colours=False
+    )
+    train_accuracy, train_classes = accuracy_by_class(model, *train)
+    heldout_accuracy, heldout_classes = accuracy_by_class(model, *heldout)
+    return {
+        "gap": train_accuracy - heldout_accuracy,
+        "class_gaps": [a - b for a, b in zip(train_classes, heldout_classes)],
+        "features": scores["features"].tolist(),
+        "features_unmatched": unmatched.measure(class_images)["features"].tolist(),
+        "input_shift": meter.input_shift,
+        "residual_shift": meter.residual_shift,
+        "sameness": scores["sameness"].tolist(),
+        "nearest_training": nearest.training_share().tolist(),
+        "all_trained_on": [nearest.summary(n).endswith("trained on") for n in range(CLASSES)],
+    }
+
+
+def table(x, y, x_val, y_val):
+    results = {}
+    for seed in SEEDS:
+        for name, settings in TABLE_MODELS.items():
+            train = table_training_set(name, x, y, seed)
+            model = classifier(seed)
+            model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+            model.fit(*train, epochs=settings["epochs"], batch_size=settings["batch_size"], verbose=0)
+            class_images = np.stack(
+                [
+                    FeatureVisualizer(model, seed=n)
+                    .visualize(list(range(CLASSES)), steps=120, verbose=0)
+                    .images
+                    for n in range(3)
+                ]
+            )
+            for brighter in BRIGHTER:
+                heldout = (np.clip(x_val + 255.0 * brighter, 0, 255).astype("float32"), y_val)
+                row = table_row(model, train, heldout, class_images)
+                results[f"{name}/{seed}/+{brighter}"] = row
+                print_row(f"{name}/{seed}/+{brighter}", row)
+    return results
+
+
+def print_row(key, row):
+    mean = lambda values: float(np.nanmean(values))  # noqa: E731
+    print(
+        f"{key:<24} gap {row['gap']:+.2f}  features {mean(row['features']):+.3f} "
+        f"(unmatched {mean(row['features_unmatched']):+.3f})  shift {row['input_shift']:6.1f} "
+        f"-> {row['residual_shift']:5.1f}  sameness {mean(row['sameness']):.2f}  "
+        f"nearest training {mean(row['nearest_training']):.2f}",
+        flush=True,
+    )
+    if key.startswith("one class"):
+        print(
+            f"{'':<24} class 0: features {row['features'][0]:+.3f}, gap {row['class_gaps'][0]:+.2f}, "
+            f"nearest training {row['nearest_training'][0]:.2f}; others: features "
+            f"{mean(row['features'][1:]):+.3f} (max {max(row['features'][1:]):+.3f}), "
+            f"gap {mean(row['class_gaps'][1:]):+.2f}",
+            flush=True,
+        )
+
+
+def summarise(results):
+    """Mean (range) over seeds of each model and held-out set's main figures."""
+    print(
+        f"\n{'model':<12}{'held-out':>9}{'gap':>15}{'features':>22}{'unmatched':>22}{'input shift':>18}"
+        f"{'residual':>15}{'sameness':>16}{'nearest train':>18}"
+    )
+    for name in TABLE_MODELS:
+        for brighter in BRIGHTER:
+            rows = [results[f"{name}/{seed}/+{brighter}"] for seed in SEEDS]
+            cells = []
+            for key, form in [
+                ("gap", "+.2f"),
+                ("features", "+.3f"),
+                ("features_unmatched", "+.3f"),
+                ("input_shift", ".1f"),
+                ("residual_shift", ".1f"),
+                ("sameness", ".2f"),
+                ("nearest_training", ".2f"),
+            ]:
+                values = [float(np.nanmean(r[key])) for r in rows]
+                cells.append(f"{np.mean(values):{form}} ({min(values):{form}}..{max(values):{form}})")
+            print(f"{name:<12}{'+' + str(brighter):>9}" + "".join(f"{c:>18}" for c in cells))
+
+
 def main():
     if "--plot" in sys.argv:
         results = json.loads((HERE / "results" / "memorization.json").read_text())
         plot(results, HERE / "results" / "memorization.png")
         return
     (x, y), (x_val, y_val), _ = shapes_data(train=1800, validation=300, test=0, size=SIZE, classes=CLASSES)
+    if "--curves" not in sys.argv:
+        results = table(x, y, x_val, y_val)
+        (HERE / "results" / "memorization_table.json").write_text(json.dumps(results, indent=1))
+        summarise(results)
+        if "--table" in sys.argv:
+            return
     logs = Path("/tmp/featviz-memorization-logs")
     results = {}
     for seed in SEEDS:

@@ -11,6 +11,8 @@ the image each target responds to most (Despraz et al.). The public API:
 - `load_images`: a folder of photos of any sizes as one batch of the
   classifier's size (centre crops).
 - `Attributor`: attribution maps (saliency, Grad-CAM, ...) of real images.
+- `MemorizationMeter`: which training images the class images resemble,
+  more than held-out ones, with the shift between the two sets apart.
 - `DenoisingAutoencoder`: train the decoder that serves as pretrained
   generator.
 - `GeneratorSource`: how the image is made (scratch, pretrained, a model).
@@ -35,6 +37,7 @@ _ATTRIBUTES = {
     "GeneratorSource": "keras_featviz.generator_source",
     "load_images": "keras_featviz.data",
     "make_atlas": "keras_featviz.atlas",
+    "MemorizationMeter": "keras_featviz.memorization",
     "Visualization": "keras_featviz.results",
 }
 _MODULES = ("callbacks", "defaults", "devices", "objectives", "preprocessing")

@@ -176,3 +176,18 @@ EXAMPLES_BATCH_SIZE = 64
 MEMORIZATION_SEEDS = 3
 # Images of each class from the training and the held-out data.
 MEMORIZATION_PER_CLASS = 50
+# Images shown beside each class image in the nearest-images view: the
+# nearest of the class's training and held-out images together.
+MEMORIZATION_NEAREST = 5
+# Images per compiled step when the memorisation scores read features; every
+# step has this shape (padded), so the step is traced once.
+FEATURE_BATCH_SIZE = 32
+# The shift between training and held-out images (`memorization.shift_score`)
+# is an MMD on thumbnails of at most this side, over at most SHIFT_SAMPLE
+# images of each set, against this many random splits.
+SHIFT_THUMBNAIL = 16
+SHIFT_SAMPLE = 500
+SHIFT_PERMUTATIONS = 200
+# A shift score above this is more than chance (about 3 standard deviations
+# of the random splits' scores): the callback says the scores may show it.
+SHIFT_SHOWN = 3.0

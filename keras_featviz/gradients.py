@@ -73,6 +73,18 @@ class _ScoreModel(keras.Model):
         return -ops.sum(ops.convert_to_tensor(y) * y_pred["readouts"])
 
 
+def padded(array, rows):
+    """`array` with zero rows added up to `rows`: one compiled shape for every batch.
+
+    A compiled step is traced again for each new batch shape; TensorFlow
+    warns of retracing after a few.
+    """
+    pad = rows - len(array)
+    if not pad:
+        return array
+    return np.concatenate([array, np.zeros((pad, *array.shape[1:]), array.dtype)])
+
+
 class GradientReader:
     """Gradients of objectives, one per image, with respect to the image or a layer.
 
@@ -174,11 +186,7 @@ class GradientReader:
         return np.concatenate(parts)
 
     def _padded(self, array):
-        """`array` with zero rows added up to `batch_size` (one compiled shape)."""
-        pad = self.batch_size - len(array)
-        if not pad:
-            return array
-        return np.concatenate([array, np.zeros((pad, *array.shape[1:]), array.dtype)])
+        return padded(array, self.batch_size)
 
     def _batch(self, images, rows, outputs=True):
         count = len(images)

@@ -7,7 +7,14 @@ import pytest
 
 from keras_featviz.callbacks import MemorizationCallback
 from keras_featviz.data import augment, shapes_data
-from keras_featviz.memorization import MemorizationMeter, balanced, nearest_gap
+from keras_featviz.memorization import (
+    MemorizationMeter,
+    NearestImages,
+    balanced,
+    matched_colours,
+    nearest_gap,
+    shift_score,
+)
 
 
 def test_nearest_gap_is_the_seen_minus_the_unseen_nearest_similarity():
@@ -41,8 +48,74 @@ def test_a_class_image_that_is_a_training_image_scores_high(trained_classifier, 
     assert np.isnan(scores["sameness"]).all()  # one seed: no pairs
 
 
+def test_matched_colours_undo_a_brightness_and_contrast_change():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(40, 200, (20, 8, 8, 3)).astype("float32")
+    changed = images * np.array([0.8, 0.9, 0.7], "float32") + 30.0
+    np.testing.assert_allclose(matched_colours(changed, images), images, atol=1e-3)
+
+
+def test_the_shift_score_tells_a_brightened_set_from_a_like_one():
+    from conftest import colour_patches
+
+    a, b = colour_patches(120, seed=1)[0], colour_patches(120, seed=2)[0]
+    assert abs(shift_score(a, b)) < 3
+    assert shift_score(a, np.clip(b + 25.5, 0, 255)) > 10
+
+
+def test_a_brightened_heldout_set_is_a_shift_not_memorisation(trained_classifier, patches):
+    """A held-out set changed in brightness and contrast only: the shift is
+    reported, before colour matching and not after, and the scores do not move."""
+    from conftest import colour_patches
+
+    heldout_x, heldout_y = colour_patches(90, seed=7)
+    class_images = np.stack([patches[0][i] for i in (0, 1, 2)]).astype("uint8")[None]
+    plain = MemorizationMeter(trained_classifier, patches, (heldout_x, heldout_y), [0, 1, 2], per_class=20)
+    shifted = MemorizationMeter(
+        trained_classifier, patches, (heldout_x * 0.9 + 20.0, heldout_y), [0, 1, 2], per_class=20
+    )
+    assert abs(plain.input_shift) < 3 and abs(plain.residual_shift) < 3
+    assert shifted.input_shift > 10 and abs(shifted.residual_shift) < 3
+    for key, values in plain.measure(class_images).items():
+        np.testing.assert_allclose(shifted.measure(class_images)[key], values, atol=2e-3, err_msg=key)
+
+
+def test_nearest_images_rank_a_copied_training_image_first(trained_classifier, patches):
+    from conftest import colour_patches
+
+    x, y = patches
+    meter = MemorizationMeter(trained_classifier, (x, y), colour_patches(90, seed=7), [0, 1, 2], per_class=10)
+    position = int(np.flatnonzero(y == 2)[3])  # the 4th training image of class 2
+    copies = np.stack([meter.seen[c][0] for c in (0, 1)] + [x[position]]).astype("uint8")
+    nearest = meter.nearest(copies, ["red", "green", "blue"], k=4)
+    assert nearest.sources[2][0] == "training" and nearest.indices[2][0] == position
+    assert nearest.similarities[2][0] == pytest.approx(1.0, abs=1e-5)
+    assert all(len(s) == 4 for s in nearest.sources) and nearest.images[2].shape == (4, *x.shape[1:])
+    assert 0.25 <= nearest.training_share()[2] <= 1.0
+    assert nearest.summary(2).startswith("blue: ")
+    tiles, captions = nearest.strip(2)
+    assert captions[:2] == ["class image", f"train #{position} 1.00"]
+    np.testing.assert_array_equal(tiles[1], x[position].astype("uint8"))
+
+
+def test_the_summary_says_when_the_nearest_are_all_the_training_images():
+    nearest = NearestImages(
+        ["cat"],
+        np.zeros((1, 4, 4, 3), "uint8"),
+        [["training", "training", "held-out"]],
+        [np.array([3, 5, 0])],
+        [np.array([0.9, 0.8, 0.5])],
+        [np.zeros((3, 4, 4, 3), "uint8")],
+        [2],
+    )
+    assert (
+        nearest.summary(0)
+        == "cat: 2 of the 3 nearest are training images (chance: half), all 2 it trained on"
+    )
+
+
 def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
-    from conftest import colour_patches, fit_seeded, image_steps, read_run, tensor_value
+    from conftest import colour_patches, decoded, fit_seeded, image_steps, read_run, tensor_value
 
     names = ["red", "green", "blue"]
     callback = MemorizationCallback(
@@ -65,14 +138,20 @@ def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
         "memorization_skipped",
         "memorization/features",
         "memorization/pixels",
+        "memorization/nearest_training",
+        "memorization/input_shift",
+        "memorization/residual_shift",
         "sameness",
     }
-    expected |= {
-        f"{kind}/{n}" for kind in ("memorization/features", "memorization/pixels", "sameness") for n in names
-    }
+    per_class = ("memorization/features", "memorization/pixels", "memorization/nearest_training", "sameness")
+    expected |= {f"{kind}/{n}" for kind in per_class for n in names}
+    expected |= {f"nearest/{n}" for n in names}
     assert set(run.Tags()["tensors"]) == expected
     for tag in expected:
         assert image_steps(run, tag) == [0, 1], tag
+    # The class image and the 5 nearest images, 3 tiles a line, under a title.
+    assert decoded(run.Tensors("nearest/green")[-1]).size == (3 * 112, 14 + 2 * (112 + 14))
+    assert callback.last_nearest.labels == names
     last = callback.history[1]
     assert tensor_value(run.Tensors("memorization/features")[-1]) == pytest.approx(
         last["features"].mean(), rel=1e-5

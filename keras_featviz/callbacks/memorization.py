@@ -5,10 +5,14 @@ Every few epochs the callback visualizes each class from several seeds
 `keras_featviz.memorization.MemorizationMeter`, how much more the class
 images resemble the model's training images than held-out images of the
 same class, and how alike the seeds' images are. The scores are TensorBoard
-scalars. The model under training is only read.
+scalars; beside them, each class image is shown with the training and
+held-out images nearest to it, and the shift between the training and
+held-out images is logged apart from the scores. The model under training
+is only read.
 """
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -17,7 +21,7 @@ from keras_featviz import defaults
 from keras_featviz import memorization as scores_module
 from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.generator_source import check_mode
-from keras_featviz.tensorboard import unique_tags
+from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, unique_tags
 from keras_featviz.validation import MAX_SEED, positive_int, random_seed
 from keras_featviz.visualizer import FeatureVisualizer
 
@@ -30,6 +34,12 @@ DESCRIPTIONS = {
     scores_module.PIXELS: "The same in mean-centred pixels.",
     scores_module.SAMENESS: "Mean cosine similarity, in penultimate features, of the class images "
     "from different seeds: near 1 when every start ends in one image.",
+    "nearest_training": "Share of training images among the images nearest to the class image "
+    "(its class's training and held-out images, as many of each): 0.5 is chance.",
+    "input_shift": "How surely the held-out images differ from the training images (a permutation "
+    "z-score of their MMD): within about +-2 they are alike; a shift, not memorisation.",
+    "residual_shift": "The same after the held-out images' colour statistics are matched to the "
+    "training images' (as the scores compare them): what the scores cannot tell from memorisation.",
 }
 
 
@@ -40,7 +50,20 @@ class MemorizationCallback(PeriodicView):
     `memorization/pixels/<class>` and `sameness/<class>`, and their means
     over the classes, `memorization/features`, `memorization/pixels` and
     `sameness` (see `keras_featviz.memorization` for what they measure and
-    what they do not prove), and `memorization_seconds`.
+    what they do not prove); `memorization/nearest_training/<class>` and
+    its mean, the share of training images among the images nearest to
+    the class image; `memorization/input_shift` and
+    `memorization/residual_shift`, how much the held-out images differ from
+    the training images before and after their colours are matched (the
+    scores compare the matched images, so a brightness or colour shift is
+    not read as memorisation); and `memorization_seconds`.
+
+    Images, at step = epoch: `nearest/<class>`, the first seed's class
+    image beside the `nearest` images nearest to it among its class's
+    training and held-out images, each captioned with where it comes from,
+    its index in `train` or `heldout`, and its similarity. The last of
+    them are kept in `last_nearest` (a `NearestImages`; its `save(folder)`
+    writes PNG sheets).
 
     Args:
         train: `(x, y)` arrays: training images (as `fit` gets them) and
@@ -54,6 +77,8 @@ class MemorizationCallback(PeriodicView):
             `defaults.MEMORIZATION_SEEDS`.
         per_class: Int, images of each class taken from each set.
             Defaults to `defaults.MEMORIZATION_PER_CLASS`.
+        nearest: Int, images shown beside each class image. Defaults to
+            `defaults.MEMORIZATION_NEAREST`.
         log_dir: Directory of the TensorBoard logs. Defaults to `"logs"`.
         run_name: The run folder inside `log_dir`. Defaults to
             `"memorization"`.
@@ -96,6 +121,7 @@ class MemorizationCallback(PeriodicView):
         targets=None,
         seeds: int = defaults.MEMORIZATION_SEEDS,
         per_class: int = defaults.MEMORIZATION_PER_CLASS,
+        nearest: int = defaults.MEMORIZATION_NEAREST,
         log_dir: str | os.PathLike = "logs",
         run_name: str = "memorization",
         class_names: Sequence[str] | None = None,
@@ -112,6 +138,7 @@ class MemorizationCallback(PeriodicView):
         self.targets = targets
         self.seeds = positive_int(seeds, "seeds")
         self.per_class = positive_int(per_class, "per_class")
+        self.nearest = positive_int(nearest, "nearest")
         self.class_names = class_names
         self.preprocess = preprocess
         self.steps = positive_int(steps, "steps")
@@ -132,6 +159,7 @@ class MemorizationCallback(PeriodicView):
             visualizer_kwargs.setdefault("width", defaults.CALLBACK_WIDTH)
         self.visualizer_kwargs = visualizer_kwargs
         self.history = {}
+        self.last_nearest = None
 
     def _prepare(self):
         self.visualizers = [
@@ -165,7 +193,15 @@ class MemorizationCallback(PeriodicView):
             preprocess=self.preprocess,
             input_shape=first.image_shape,
         )
+        if self.meter.residual_shift > defaults.SHIFT_SHOWN:
+            warnings.warn(
+                "The held-out images differ from the training images even after their colours are "
+                f"matched (shift z-score {self.meter.residual_shift:.1f}, above {defaults.SHIFT_SHOWN}): "
+                "the memorisation scores may show this shift rather than memorisation.",
+                stacklevel=2,
+            )
         self.history = {}
+        self.last_nearest = None
 
     def _view(self, epoch):
         images = []
@@ -176,16 +212,29 @@ class MemorizationCallback(PeriodicView):
             )
         self.meter.sync_weights()
         scores = self.meter.measure(np.stack(images))
+        nearest = self.meter.nearest(images[0], self.tags, k=self.nearest)
+        scores["nearest_training"] = nearest.training_share()
         self.history[epoch] = scores
+        self.last_nearest = nearest
         for kind, values in scores.items():
             prefix = kind if kind == scores_module.SAMENESS else f"memorization/{kind}"
-            finite = values[np.isfinite(values)]
-            if not len(finite):
-                continue
-            self.writer.scalar(prefix, finite.mean(), step=epoch, description=DESCRIPTIONS[kind])
-            for tag, value in zip(self.tags, values):
-                if np.isfinite(value):
-                    self.writer.scalar(f"{prefix}/{tag}", value, step=epoch)
+            self._scalars(prefix, values, epoch, DESCRIPTIONS[kind])
+        for kind in ("input_shift", "residual_shift"):
+            value = getattr(self.meter, kind)
+            self.writer.scalar(f"memorization/{kind}", value, step=epoch, description=DESCRIPTIONS[kind])
+        for n, tag in enumerate(self.tags):
+            sheet = np.asarray(nearest.sheet([n], **TENSORBOARD_LAYOUT))
+            self.writer.images(f"nearest/{tag}", sheet[None], step=epoch, description=nearest.summary(n))
+
+    def _scalars(self, prefix, values, epoch, description):
+        """The mean of the finite `values` at `prefix`, and each at `prefix/<class>`."""
+        finite = values[np.isfinite(values)]
+        if not len(finite):
+            return
+        self.writer.scalar(prefix, finite.mean(), step=epoch, description=description)
+        for tag, value in zip(self.tags, values):
+            if np.isfinite(value):
+                self.writer.scalar(f"{prefix}/{tag}", value, step=epoch)
 
 
 def _pair(data, name):
