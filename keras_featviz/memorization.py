@@ -190,13 +190,22 @@ class NearestImages:
         return np.array([np.mean([s == TRAINING for s in sources]) for sources in self.sources])
 
     def summary(self, n):
-        """One line on class `n`: how many of its nearest images are training images, in words."""
-        shown = len(self.sources[n])
-        training = sum(s == TRAINING for s in self.sources[n])
-        text = f"{self.labels[n]}: {training} of the {shown} nearest are training images (chance: half)"
+        """A short line on class `n` (the sheet's title): its training images among the nearest."""
+        shown, training = len(self.sources[n]), sum(s == TRAINING for s in self.sources[n])
+        text = f"{self.labels[n]}: {training} of {shown} nearest are training"
+        return text + (f" (all {training})" if training and training == self.training_counts[n] else "")
+
+    def description(self, n):
+        """The same in words, with what chance would give."""
+        shown, training = len(self.sources[n]), sum(s == TRAINING for s in self.sources[n])
+        text = (
+            f"{self.labels[n]}: {training} of the {shown} images nearest to the class image are "
+            f"training images, of {self.training_counts[n]} training and as many held-out images of "
+            "the class (chance: half)"
+        )
         if training and training == self.training_counts[n]:
-            text += f", all {training} it trained on" if training > 1 else ", the one it trained on"
-        return text
+            text += f"; they are all {training} it trained on"
+        return text + "."
 
     def strip(self, n):
         """The tiles of class `n`: its class image, then its nearest images, with captions."""

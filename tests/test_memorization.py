@@ -92,7 +92,7 @@ def test_nearest_images_rank_a_copied_training_image_first(trained_classifier, p
     assert nearest.similarities[2][0] == pytest.approx(1.0, abs=1e-5)
     assert all(len(s) == 4 for s in nearest.sources) and nearest.images[2].shape == (4, *x.shape[1:])
     assert 0.25 <= nearest.training_share()[2] <= 1.0
-    assert nearest.summary(2).startswith("blue: ")
+    assert nearest.summary(2).startswith("blue: ") and nearest.description(2).startswith("blue: ")
     tiles, captions = nearest.strip(2)
     assert captions[:2] == ["class image", f"train #{position} 1.00"]
     np.testing.assert_array_equal(tiles[1], x[position].astype("uint8"))
@@ -108,9 +108,10 @@ def test_the_summary_says_when_the_nearest_are_all_the_training_images():
         [np.zeros((3, 4, 4, 3), "uint8")],
         [2],
     )
-    assert (
-        nearest.summary(0)
-        == "cat: 2 of the 3 nearest are training images (chance: half), all 2 it trained on"
+    assert nearest.summary(0) == "cat: 2 of 3 nearest are training (all 2)"
+    assert nearest.description(0) == (
+        "cat: 2 of the 3 images nearest to the class image are training images, of 2 training and "
+        "as many held-out images of the class (chance: half); they are all 2 it trained on."
     )
 
 

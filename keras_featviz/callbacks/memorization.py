@@ -224,7 +224,7 @@ class MemorizationCallback(PeriodicView):
             self.writer.scalar(f"memorization/{kind}", value, step=epoch, description=DESCRIPTIONS[kind])
         for n, tag in enumerate(self.tags):
             sheet = np.asarray(nearest.sheet([n], **TENSORBOARD_LAYOUT))
-            self.writer.images(f"nearest/{tag}", sheet[None], step=epoch, description=nearest.summary(n))
+            self.writer.images(f"nearest/{tag}", sheet[None], step=epoch, description=nearest.description(n))
 
     def _scalars(self, prefix, values, epoch, description):
         """The mean of the finite `values` at `prefix`, and each at `prefix/<class>`."""
