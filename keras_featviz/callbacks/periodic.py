@@ -1,5 +1,8 @@
 """`PeriodicView`: what the attribution and memorisation callbacks share.
 
+It imports no concrete callback; `preserved_random_state`, which every
+callback uses, lives here.
+
 Every `every_n_epochs` epochs, and after the last, a view of the model is
 computed and written to its own TensorBoard run; a view that failed warns
 and training goes on; a view that cost more than `max_overhead` of the
@@ -8,17 +11,34 @@ is always shown); its cost is logged as `<key>_seconds`. The model and the
 run's global random state are only read.
 """
 
+import contextlib
 import os
+import random
 import time
 import warnings
 
 import keras
+import numpy as np
 
 from keras_featviz import validation
-from keras_featviz.callbacks.training import preserved_random_state
 from keras_featviz.devices import run_apart
 from keras_featviz.tensorboard import EventWriter
 from keras_featviz.validation import directory_path, number, positive_int, writable_directory
+
+
+@contextlib.contextmanager
+def preserved_random_state():
+    """Run a block without moving Python's or NumPy's global random state.
+
+    Building layers draws default seeds from Python's `random`, and `fit`
+    shuffles with it; a callback that moved it would change the user's run.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 class PeriodicView(keras.callbacks.Callback):

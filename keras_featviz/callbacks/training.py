@@ -8,9 +8,7 @@ under training is only read: its weights, optimizer, trainable flags and the
 run's global random state are left exactly as they were.
 """
 
-import contextlib
 import os
-import random
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -19,6 +17,7 @@ import keras
 import numpy as np
 
 from keras_featviz import defaults, validation
+from keras_featviz.callbacks.periodic import preserved_random_state
 from keras_featviz.devices import run_apart
 from keras_featviz.examples import ExampleFinder
 from keras_featviz.generator_source import check_mode
@@ -36,21 +35,6 @@ STEPS_DESCRIPTION = (
     f"{defaults.CALLBACK_MIN_STEPS}) where `max_overhead` cut them; on the last epoch, `steps` plus "
     "the steps cut before."
 )
-
-
-@contextlib.contextmanager
-def preserved_random_state():
-    """Run a block without moving Python's or NumPy's global random state.
-
-    Building layers draws default seeds from Python's `random`, and `fit`
-    shuffles with it; a callback that moved it would change the user's run.
-    """
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
 
 
 class FeatureVisualizationCallback(keras.callbacks.Callback):
