@@ -71,15 +71,35 @@ def _labels(y):
     return np.argmax(y, axis=1) if y.shape[1] > 1 else y[:, 0].astype("int64")
 
 
-def balanced_indices(y, classes, per_class):
-    """Positions of up to `per_class` images of each class of `classes`, in data order."""
+def balanced_indices(y, classes, per_class, x=None):
+    """Positions of up to `per_class` images of each class of `classes`, in data order.
+
+    With `x`, an image equal to one already taken is passed over: a
+    training set that repeats a few images to balance its classes would
+    otherwise fill a class's places with copies of one image.
+    """
     labels = _labels(y)
-    return {c: np.flatnonzero(labels == c)[:per_class] for c in classes}
+    chosen = {}
+    for c in classes:
+        positions = np.flatnonzero(labels == c)
+        if x is None:
+            chosen[c] = positions[:per_class]
+            continue
+        seen, kept = set(), []
+        for i in positions:
+            key = np.asarray(x[i]).tobytes()
+            if key not in seen:
+                seen.add(key)
+                kept.append(i)
+                if len(kept) == per_class:
+                    break
+        chosen[c] = np.asarray(kept, "int64")
+    return chosen
 
 
 def balanced(x, y, classes, per_class):
-    """Up to `per_class` images of each class of `classes`, in data order: `{class: images}`."""
-    return {c: np.asarray(x[i], "float32") for c, i in balanced_indices(y, classes, per_class).items()}
+    """Up to `per_class` different images of each class of `classes`, in data order: `{class: images}`."""
+    return {c: np.asarray(x[i], "float32") for c, i in balanced_indices(y, classes, per_class, x).items()}
 
 
 def matched_colours(images, reference):
@@ -254,9 +274,11 @@ class MemorizationMeter:
             and their classes (integers or one-hot).
         heldout: `(x, y)` arrays of images the model did not train on.
         classes: List of class indices to score.
-        per_class: Int, images of each class from each set; both sets use
-            the same number, the smaller of theirs, so neither is favoured
-            by its size. Defaults to `50`.
+        per_class: Int, different images of each class from each set (the
+            first in data order; repeats of an image count once); both sets
+            use the same number, the smaller of theirs, so neither is
+            favoured by its size. Defaults to
+            `defaults.MEMORIZATION_PER_CLASS`.
         preprocess: What maps the class images' RGB 0-255 pixels for the
             model (as in `FeatureVisualizer`). Defaults to `None`.
         head: As in `FeatureVisualizer`. Defaults to `"auto"`.
@@ -291,8 +313,8 @@ class MemorizationMeter:
     ):
         self.probe = ClassifierProbe(classifier, head=head, input_shape=input_shape, features=True)
         self.classes = list(classes)
-        seen = balanced_indices(train[1], self.classes, per_class)
-        unseen = balanced_indices(heldout[1], self.classes, per_class)
+        seen = balanced_indices(train[1], self.classes, per_class, train[0])
+        unseen = balanced_indices(heldout[1], self.classes, per_class, heldout[0])
         for c in self.classes:
             count = min(len(seen[c]), len(unseen[c]))
             if not count:

@@ -33,6 +33,13 @@ def test_balanced_takes_the_same_count_per_class_in_order():
     assert list(one_hot[1][:, 0]) == [1, 3, 5]
 
 
+def test_repeats_of_an_image_take_one_place():
+    """A class balanced by repeating its few images is compared on those images, not on copies."""
+    x = np.array([7, 7, 7, 8, 7, 9, 8])[:, None]
+    picked = balanced(x, np.zeros(7, "int64"), [0], 5)
+    assert list(picked[0][:, 0]) == [7, 8, 9]
+
+
 def test_a_class_image_that_is_a_training_image_scores_high(trained_classifier, patches):
     from conftest import colour_patches
 
