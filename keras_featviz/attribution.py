@@ -45,7 +45,7 @@ from keras_featviz.sheets import (
     normalized,
     save_sheets,
 )
-from keras_featviz.surgery import all_layer_names, is_graph_model, unknown_layer_error
+from keras_featviz.surgery import all_layer_names, leaf_layers, unknown_layer_error
 from keras_featviz.validation import number, positive_int, random_seed
 
 METHODS = (
@@ -75,14 +75,6 @@ def check_methods(methods):
     return listed
 
 
-def _leaf_layers(model):
-    for layer in model.layers:
-        if is_graph_model(layer):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
-
-
 def grad_cam_layer(model):
     """Grad-CAM's default layer: the last convolution's output, after its activation.
 
@@ -95,7 +87,7 @@ def grad_cam_layer(model):
     Raises:
         ValueError: if the model has no 2-D convolution.
     """
-    layers = list(_leaf_layers(model))
+    layers = list(leaf_layers(model))
     convolutions = [i for i, layer in enumerate(layers) if isinstance(layer, _CONVOLUTIONS)]
     if not convolutions:
         raise ValueError(

@@ -11,9 +11,8 @@ release take hours on a CPU.
 
 import math
 
-import keras
-
 from keras_featviz import generators
+from keras_featviz.surgery import leaf_layers
 
 # Widths tried, widest first: the paper's, then halved.
 WIDTHS = (1.0, 0.5, 0.25, 0.125)
@@ -27,14 +26,6 @@ MAX_GENERATOR_SHARE = 1.0
 _CONVOLUTIONS = ("Conv2D", "TargetConv2D", "Conv2DTranspose")
 
 
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
-
-
 def _spatial(shape):
     return math.prod(d for d in shape[1:3] if d is not None)
 
@@ -42,7 +33,7 @@ def _spatial(shape):
 def forward_flops(model):
     """Multiply-adds x 2 of the convolutions and dense layers of `model`, one sample."""
     total = 0
-    for layer in _leaf_layers(model):
+    for layer in leaf_layers(model):
         name = type(layer).__name__
         if name in _CONVOLUTIONS:
             kernel = layer.kernel.shape[1:] if name == "TargetConv2D" else layer.kernel.shape

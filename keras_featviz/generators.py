@@ -34,12 +34,6 @@ SCRATCH_OUTPUT_L1 = 0.01
 LATENT_NORM_PENALTY = 0.1
 
 
-def _forward_size(size, blocks):
-    for _, kernel in blocks:
-        size = 2 * size - (kernel - 1)
-    return 2 * size - 2
-
-
 def plan_generator(height, width):
     """Blocks and starting grid that reach an image of `height x width`.
 
@@ -334,7 +328,6 @@ def decoder_network(image_shape, width=1.0, seed=None, name="decoder", downsampl
 def latent_generator(
     decoder,
     num_targets=1,
-    trainable_decoder=False,
     seed=None,
     name="generator",
     noise_stddev=defaults.LATENT_NOISE,
@@ -349,8 +342,6 @@ def latent_generator(
         decoder: A `keras.Model` from a vector to an image. It is used as
             given (the caller passes a copy it owns).
         num_targets: Int, targets per batch. Defaults to `1`.
-        trainable_decoder: Bool, whether the decoder trains too. Defaults to
-            `False`.
         seed: Int or `None`, seed of the noise. Defaults to `None`.
         name: String, the model name. Defaults to `"generator"`.
         noise_stddev: Float >= 0, sigma of the multiplicative noise (Table
@@ -359,7 +350,7 @@ def latent_generator(
     Returns:
         A `keras.Model` from `(num_targets, features)` to images.
     """
-    decoder.trainable = trainable_decoder
+    decoder.trainable = False
     f0 = keras.Input(decoder.input_shape[1:], name="f0")
     x = FeatureVector(
         num_targets=num_targets,

@@ -47,6 +47,15 @@ def _squashing_kind(layer):
     return "layer" if isinstance(layer, keras.layers.Activation) else "activation"
 
 
+def leaf_layers(model):
+    """The layers of `model` that are not models, nested models opened, in order."""
+    for layer in model.layers:
+        if is_graph_model(layer):
+            yield from leaf_layers(layer)
+        else:
+            yield layer
+
+
 def all_layer_names(model):
     """Names of all layers of `model`, nested models included, in order."""
     names = []
