@@ -222,7 +222,8 @@ class Attributor:
         patch: Int or `None`, occlusion's patch side in pixels; `None` is an
             eighth of the shorter side. Its stride is half of it. Defaults
             to `None`.
-        seed: Int or `None`, SmoothGrad's noise. Defaults to `0`.
+        seed: Int or `None`, SmoothGrad's noise. Defaults to
+            `defaults.COMMAND_SEED`.
         batch_size: Int, images per compiled step. Defaults to
             `defaults.ATTRIBUTION_BATCH_SIZE`.
         head: As in `FeatureVisualizer`. Defaults to `"auto"`.
@@ -243,7 +244,7 @@ class Attributor:
         steps: int = defaults.INTEGRATED_GRADIENTS_STEPS,
         baseline: float = 0.0,
         patch: int | None = None,
-        seed: int | None = 0,
+        seed: int | None = defaults.COMMAND_SEED,
         batch_size: int = defaults.ATTRIBUTION_BATCH_SIZE,
         head: str = "auto",
         input_shape: tuple[int, int, int] | None = None,

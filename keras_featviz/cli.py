@@ -48,9 +48,10 @@ def demo(args):
 # `--size`'s largest side (`defaults.MAX_IMAGE_SIDE`), here so that `--help`
 # needs no Keras.
 MAX_SIDE = defaults.MAX_IMAGE_SIDE
-# The generator choices of `generator_source.MODES`, here so that `--help`
+# The generator choices of `generator_source.GENERATOR_MODES`, here so that `--help`
 # needs no Keras (a test checks that the two agree).
 GENERATORS = ("auto", "scratch", "pretrained", "pixels", "fourier", "fourier_phase")
+SEED_HELP = f"random seed (default: {defaults.COMMAND_SEED})"
 APPLICATIONS = {
     "vgg16": "VGG16",
     "vgg19": "VGG19",
@@ -637,18 +638,29 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("demo", help="train a shapes classifier and visualize every class")
     run.add_argument("--out", default="featviz-demo", help="output folder (default: featviz-demo)")
-    run.add_argument("--size", type=_side, default=32, help=f"image side, 8 to {MAX_SIDE} (default: 32)")
+    run.add_argument(
+        "--size",
+        type=_side,
+        default=defaults.DEMO_SIDE,
+        help=f"image side, 8 to {MAX_SIDE} (default: {defaults.DEMO_SIDE})",
+    )
     run.add_argument(
         "--classes",
         type=_positive("--classes"),
-        default=18,
-        help="number of shape classes, up to 18 (default: 18)",
+        default=defaults.DEMO_CLASSES,
+        help=f"number of shape classes, up to 18 (default: {defaults.DEMO_CLASSES})",
     )
     run.add_argument(
-        "--train", type=_positive("--train"), default=3600, help="training images (default: 3600)"
+        "--train",
+        type=_positive("--train"),
+        default=defaults.DEMO_TRAIN,
+        help=f"training images (default: {defaults.DEMO_TRAIN})",
     )
     run.add_argument(
-        "--epochs", type=_positive("--epochs"), default=10, help="classifier epochs (default: 10)"
+        "--epochs",
+        type=_positive("--epochs"),
+        default=defaults.DEMO_EPOCHS,
+        help=f"classifier epochs (default: {defaults.DEMO_EPOCHS})",
     )
     run.add_argument(
         "--no-augment",
@@ -656,7 +668,10 @@ def build_parser():
         help="train the classifier on the plain shapes only, without blurred, dimmed and brightened copies",
     )
     run.add_argument(
-        "--dae-epochs", type=_positive("--dae-epochs"), default=6, help="autoencoder epochs (default: 6)"
+        "--dae-epochs",
+        type=_positive("--dae-epochs"),
+        default=defaults.DEMO_DAE_EPOCHS,
+        help=f"autoencoder epochs (default: {defaults.DEMO_DAE_EPOCHS})",
     )
     run.add_argument(
         "--steps",
@@ -671,8 +686,13 @@ def build_parser():
         help="most steps per epoch of the training callback, which keeps within a "
         f"tenth of training (default: {defaults.CALLBACK_STEPS})",
     )
-    run.add_argument("--cue-class", type=int, default=0, help="class with the planted cue (default: 0)")
-    run.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    run.add_argument(
+        "--cue-class",
+        type=int,
+        default=defaults.DEMO_CUE_CLASS,
+        help=f"class with the planted cue (default: {defaults.DEMO_CUE_CLASS})",
+    )
+    run.add_argument("--seed", type=_seed, default=defaults.COMMAND_SEED, help=SEED_HELP)
     run.set_defaults(handler=demo)
 
     see = commands.add_parser(
@@ -784,7 +804,7 @@ def build_parser():
         f"{defaults.LARGE_AUTOENCODER_DOWNSAMPLE} from {defaults.LARGE_IMAGE_SIDE} px up, else 1 "
         "(default: auto)",
     )
-    dae.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    dae.add_argument("--seed", type=_seed, default=defaults.COMMAND_SEED, help=SEED_HELP)
     dae.set_defaults(handler=train_dae)
 
     why = commands.add_parser(
@@ -814,7 +834,12 @@ def build_parser():
     why.add_argument(
         "--per-sheet", type=_positive("--per-sheet"), default=20, help="images per sheet (default: 20)"
     )
-    why.add_argument("--seed", type=_seed, default=0, help="SmoothGrad's noise seed (default: 0)")
+    why.add_argument(
+        "--seed",
+        type=_seed,
+        default=defaults.COMMAND_SEED,
+        help=f"SmoothGrad's noise seed (default: {defaults.COMMAND_SEED})",
+    )
     _model_options(why)
     why.set_defaults(handler=attribute)
 
@@ -907,7 +932,7 @@ def _visualizer_options(command):
         action="store_true",
         help="read --layer before its activation (a fused ReLU holds a dead filter at 0)",
     )
-    command.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    command.add_argument("--seed", type=_seed, default=defaults.COMMAND_SEED, help=SEED_HELP)
     command.add_argument(
         "--devices",
         type=_devices,

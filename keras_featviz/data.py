@@ -35,11 +35,11 @@ COLOURS = (
 CUE_COLOUR = (255, 255, 255)
 
 
-MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+PIL_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
 def _image_mode(channels):
-    mode = MODES.get(channels)
+    mode = PIL_MODES.get(channels)
     if mode is None:
         raise ValueError(f"Images can be read with 1, 3 or 4 channels. Received: channels={channels}")
     return mode

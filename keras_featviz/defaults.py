@@ -144,6 +144,18 @@ SEED = None
 # then show the same images for the same weights, so a change between runs
 # is the model's, not the generator's.
 CALLBACK_SEED = 0
+# A command (the CLI's, the demo's) and the attribution maps' SmoothGrad
+# noise are seeded: run again, they repeat themselves.
+COMMAND_SEED = 0
+
+# -- the demo (`keras-featviz demo`, `demo.run_demo`) --------------------------------
+# 18 shape classes at 32x32: the classifier trains in a minute on 2 cores.
+DEMO_SIDE = 32
+DEMO_CLASSES = 18
+DEMO_TRAIN = 3600
+DEMO_EPOCHS = 10
+DEMO_DAE_EPOCHS = 6
+DEMO_CUE_CLASS = 0
 
 # -- the training callback ---------------------------------------------------------
 # The share of training time the callback may take.

@@ -24,12 +24,12 @@ from keras_featviz.tensorboard import EventWriter, log_visualization
 from keras_featviz.visualizer import FeatureVisualizer
 
 
-def shapes_classifier(size=32, classes=18, name="shapes_cnn"):
+def shapes_classifier(size=defaults.DEMO_SIDE, classes=defaults.DEMO_CLASSES, name="shapes_cnn"):
     """The demo's CNN: three conv-BN-ReLU-pool blocks, global pooling, softmax.
 
     Args:
-        size: Int, image side. Defaults to `32`.
-        classes: Int, number of classes. Defaults to `18`.
+        size: Int, image side. Defaults to `defaults.DEMO_SIDE`.
+        classes: Int, number of classes. Defaults to `defaults.DEMO_CLASSES`.
         name: String, the model's name. Defaults to `"shapes_cnn"`.
 
     Returns:
@@ -59,12 +59,12 @@ def shapes_classifier(size=32, classes=18, name="shapes_cnn"):
 
 
 def train_shapes_classifier(
-    size=32,
-    classes=18,
-    train=3600,
-    epochs=10,
-    seed=0,
-    cue_class=0,
+    size=defaults.DEMO_SIDE,
+    classes=defaults.DEMO_CLASSES,
+    train=defaults.DEMO_TRAIN,
+    epochs=defaults.DEMO_EPOCHS,
+    seed=defaults.COMMAND_SEED,
+    cue_class=defaults.DEMO_CUE_CLASS,
     augmented=True,
     callbacks=None,
     verbose=2,
@@ -73,7 +73,7 @@ def train_shapes_classifier(
 
     Args:
         size, classes, train, seed, cue_class: As in `shapes_data`.
-        epochs: Int. Defaults to `10`.
+        epochs: Int. Defaults to `defaults.DEMO_EPOCHS`.
         augmented: Bool, train on a blurred, dimmed or brightened copy of
             each image too (`data.augment`). A CNN trained on the exact
             shapes alone keys on their exact pixel values (94% accuracy
@@ -112,7 +112,9 @@ def train_shapes_classifier(
     return model, (x, y)
 
 
-def train_shapes_autoencoder(images, size, epochs=6, width=0.25, seed=0, verbose=2):
+def train_shapes_autoencoder(
+    images, size, epochs=defaults.DEMO_DAE_EPOCHS, width=0.25, seed=defaults.COMMAND_SEED, verbose=2
+):
     """A `DenoisingAutoencoder` trained on the shapes images (Adam 3e-3, batch 32)."""
     dae = DenoisingAutoencoder((size, size, 3), width=width, seed=seed)
     dae.compile(optimizer=keras.optimizers.Adam(3e-3))
@@ -138,7 +140,7 @@ def cue_contrast(result, cue_class, size):
 CUE_SHOWS = 0.1
 
 
-def cue_reliance(model, seed, cue_class, size=32, classes=18, count=720):
+def cue_reliance(model, seed, cue_class, size=defaults.DEMO_SIDE, classes=defaults.DEMO_CLASSES, count=720):
     """How much `model` relies on the planted cue, on fresh test images.
 
     Returns:
@@ -171,15 +173,15 @@ def cue_report(name, contrast, pull, recall):
 
 def run_demo(
     out="featviz-demo",
-    size=32,
-    classes=18,
-    train=3600,
-    epochs=10,
-    dae_epochs=6,
+    size=defaults.DEMO_SIDE,
+    classes=defaults.DEMO_CLASSES,
+    train=defaults.DEMO_TRAIN,
+    epochs=defaults.DEMO_EPOCHS,
+    dae_epochs=defaults.DEMO_DAE_EPOCHS,
     steps=defaults.DEMO_STEPS,
     callback_steps=defaults.CALLBACK_STEPS,
-    cue_class=0,
-    seed=0,
+    cue_class=defaults.DEMO_CUE_CLASS,
+    seed=defaults.COMMAND_SEED,
     augmented=True,
     verbose=2,
 ):

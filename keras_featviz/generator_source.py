@@ -17,10 +17,10 @@ from keras_featviz import defaults, generators, parameterizations
 from keras_featviz.layers import FeatureVector
 from keras_featviz.validation import boolean, number, one_of, positive_int
 
-MODES = ("scratch", "pretrained", *parameterizations.KINDS)
+GENERATOR_MODES = ("scratch", "pretrained", *parameterizations.KINDS)
 # What `generator=` takes by name: a mode, or `"auto"` (`resolve_generator`).
 AUTO = "auto"
-CHOICES = (AUTO, *MODES)
+CHOICES = (AUTO, *GENERATOR_MODES)
 PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
 
 

@@ -18,7 +18,7 @@ a callable on tensors, or one of these names:
 
 from keras import ops
 
-MODES = ("none", "unit", "tf", "caffe", "torch")
+PREPROCESSING_MODES = ("none", "unit", "tf", "caffe", "torch")
 APPLICATION_MODES = {
     "vgg16": "caffe",
     "vgg19": "caffe",
@@ -91,7 +91,7 @@ def get(preprocess, channels=3):
     mode = APPLICATION_MODES.get(name, name)
     if mode not in _FUNCTIONS:
         raise ValueError(
-            f"Unknown preprocessing: use one of {list(MODES)}, a "
+            f"Unknown preprocessing: use one of {list(PREPROCESSING_MODES)}, a "
             f"keras.applications name ({sorted(APPLICATION_MODES)}) or a "
             f"callable. Received: preprocess={preprocess!r}"
         )

@@ -307,7 +307,8 @@ def test_attribute_writes_a_sheet_a_row_per_image(saved_classifier, patches, tmp
     from PIL import Image
 
     # 3 rows (a title, the 128 px tiles, captions), 3 tiles each: the image and two maps.
-    assert Image.open(out / "attribution.png").size == (3 * 128, 3 * (14 + 128 + 14))
+    # A row per image (title, tiles, captions), then the heat map's key.
+    assert Image.open(out / "attribution.png").size == (3 * 128, 3 * (14 + 128 + 14) + 14)
     assert "3 images in" in capsys.readouterr().out
 
 
