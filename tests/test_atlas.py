@@ -14,6 +14,9 @@ from PIL import Image
 
 from keras_featviz import FeatureVisualizer, cli, make_atlas
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 STEPS = 5
 
 

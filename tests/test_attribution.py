@@ -10,6 +10,9 @@ from keras_featviz.attribution import METHODS, Attributor, grad_cam_layer
 from keras_featviz.gradients import GradientReader
 from keras_featviz.sheets import CAPTION_HEIGHT, labelled_rows
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 CUE_SIZE = 24
 CUE = np.zeros((CUE_SIZE, CUE_SIZE), bool)
 CUE[0:7, 0:7] = True  # the 3x3 cue at (2, 2) and two pixels around it

@@ -9,6 +9,9 @@ from keras_featviz.callbacks import AttributionCallback
 
 from conftest import decoded, fit_seeded, image_steps, read_run, tensor_value, tiny_classifier, weights_digest
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 NAMES = ["red", "green", "blue"]
 
 

@@ -1,5 +1,7 @@
 """Callbacks of the optimisation itself: the step image logger and early stopping."""
 
+import pytest
+
 import keras_featviz
 from keras_featviz import objectives
 from keras_featviz.callbacks import (
@@ -8,6 +10,9 @@ from keras_featviz.callbacks import (
 )
 
 from conftest import SIZE, decoded, image_steps, read_run
+
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
 
 NAMES = ["red", "green", "blue"]
 FAST = {"steps": 15, "width": 0.25}

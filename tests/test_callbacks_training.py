@@ -23,6 +23,9 @@ from keras_featviz.callbacks import (
 
 from conftest import SIZE, decoded, fit_seeded, image_steps, read_run, tensor_value, tiny_classifier
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 NAMES = ["red", "green", "blue"]
 FAST = {"steps": 15, "width": 0.25}
 

@@ -7,6 +7,9 @@ import pytest
 
 from keras_featviz import cli
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
     out = str(tmp_path / "demo")

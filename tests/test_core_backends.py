@@ -7,10 +7,14 @@ import ast
 import pathlib
 
 import numpy as np
+import pytest
 
 import keras_featviz
 
 from conftest import colour_patches, tiny_classifier, train
+
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
 
 PACKAGE = pathlib.Path(keras_featviz.__file__).parent
 TENSORBOARD_MODULES = {"tensorboard.py"}

@@ -1,6 +1,10 @@
 """The synthetic shapes and their augmentation."""
 
 import numpy as np
+import pytest
+
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
 
 
 def test_augment_keeps_shape_and_is_repeatable():

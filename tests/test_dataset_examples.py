@@ -9,6 +9,9 @@ import pytest
 import keras_featviz
 from keras_featviz import objectives
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 NAMES = ["red", "green", "blue"]
 
 

@@ -1,6 +1,11 @@
 """GeneratorSource: the generator choice, its checks and the networks it builds."""
 
+import pytest
+
 from keras_featviz import defaults, generators
+
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
 
 
 def test_feature_noise_is_none_in_scratch_mode_unless_given():

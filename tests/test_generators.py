@@ -9,6 +9,9 @@ from keras_featviz.layers import FeatureVector
 
 from conftest import fit_steps
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 def trainable_count(model):
     return sum(int(np.prod(v.shape)) for v in model.trainable_variables)

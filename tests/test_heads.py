@@ -8,6 +8,9 @@ import keras_featviz
 
 from conftest import colour_patches, tiny_classifier
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 def _binary(activation):
     """Red patches (class 1) against green ones (class 0), one output unit."""

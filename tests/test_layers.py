@@ -10,6 +10,9 @@ from keras_featviz.layers import FeatureVector
 
 from conftest import fit_steps
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 def test_feature_vector_noise_only_in_training():
     layer = FeatureVector(num_targets=2, noise="additive", stddev=2.0, initial=0.5, seed=0)

@@ -2,8 +2,12 @@
 
 import keras
 import numpy as np
+import pytest
 
 import keras_featviz
+
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
 
 
 class StartRecorder(keras.callbacks.Callback):

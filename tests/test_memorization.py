@@ -16,6 +16,9 @@ from keras_featviz.memorization import (
     shift_score,
 )
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 def test_nearest_gap_is_the_seen_minus_the_unseen_nearest_similarity():
     seen = np.eye(3)[:2]  # unit vectors e0, e1

@@ -7,6 +7,9 @@ import pytest
 import keras_featviz
 from keras_featviz.parameterizations import KINDS, image_generator
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_one_image_per_target_of_any_shape(kind):

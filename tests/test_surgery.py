@@ -8,6 +8,9 @@ import pytest
 
 from keras_featviz.surgery import ClassifierProbe
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 L = keras.layers
 
 

@@ -9,6 +9,9 @@ import pytest
 from keras_featviz import transforms
 from keras_featviz.transforms import RandomAffine
 
+# Runs on every backend in .ci/run (`-m backends`).
+pytestmark = pytest.mark.backends
+
 
 def _image():
     rng = np.random.default_rng(0)
