@@ -213,19 +213,27 @@ class CoupledModel(keras.Model):
         super().__init__(dtype="float32", **kwargs)
         self.generator = generator
         self.probe = probe
-        self.plan = plan
         self.preprocess = preprocess
         self.penalty = float(penalty)
         self.paper_loss = bool(paper_loss)
         self.transforms = transforms
         self.multilabel = bool(multilabel)
+        self.use_plan(plan)
+        self.activation_tracker = LatestValue(name="activation")
+        # The targets of the chunk in training (a `Chunk`), set by the loop
+        # (`start_chunk`) before each run and read by the optimisation callbacks.
+        self.chunk = None
+
+    def use_plan(self, plan):
+        """Read the objectives of `plan` from now on (one of the same shape as the last)."""
+        self.plan = plan
         is_class = np.zeros(plan.width, "float32")
         is_class[: plan.num_classes] = 1.0
         self._is_class = is_class
-        self.activation_tracker = LatestValue(name="activation")
-        # The targets of the chunk in training (a `Chunk`), set by the loop
-        # before each run and read by the optimisation callbacks.
-        self.chunk = None
+
+    def start_chunk(self, chunk):
+        """The `Chunk` about to be trained, for the optimisation callbacks."""
+        self.chunk = chunk
 
     def call(self, f0, training=False):
         pixels = to_pixels(self.generator(f0, training=training))

@@ -121,7 +121,7 @@ class ChunkTrainer:
         names = [o.name for o in chunk_objectives]
         self.restore(chunk_objectives, warm_start, warm_states)
         y = self.readout_targets(plan, indices)
-        self.model.chunk = Chunk(names, self.f0, y)
+        self.model.start_chunk(Chunk(names, self.f0, y))
         step_seconds = self._train(y, names, steps, verbose, callbacks)
         if warm_start:
             self.remember(chunk_objectives, warm_states)

@@ -333,7 +333,7 @@ class FeatureVisualizer:
             with self._scope():
                 self._trainers[key] = self._compiled(generator, probe, plan, targets_per_step)
         trainer = self._trainers[key]
-        trainer.model.plan = plan
+        trainer.model.use_plan(plan)
         return trainer
 
     def _compiled(self, generator, probe, plan, targets_per_step):
