@@ -183,8 +183,8 @@ EXAMPLES_K = 8
 EXAMPLES_BATCH_SIZE = 64
 
 # -- the memorisation scores (`MemorizationCallback`) -------------------------------
-# Class images per class, each from its own seed: 3 give three pairs for
-# `sameness`, at three times the cost of one.
+# Class images per class, each from its own seed: the scores average over
+# them, at three times the cost of one.
 MEMORIZATION_SEEDS = 3
 # Images of each class from the training and the held-out data.
 MEMORIZATION_PER_CLASS = 50

@@ -14,7 +14,10 @@ images):
   is closer to what it saw.
 - `pixels`: the same with mean-centred pixels.
 - `sameness`: the mean cosine similarity of the class images made from
-  different seeds: near 1 when every start converges to one image.
+  different seeds: near 1 when every start converges to one image. It
+  needs no data (seed 000's data-free view), but it did not tell a
+  memorising model from a generalising one (`benchmarks/memorization.py`),
+  so the callback does not log it.
 - `nearest`: the images themselves (`NearestImages`): the class's training
   and held-out images ranked by their similarity to the class image, so a
   user sees *which* training images the class image is nearest to.

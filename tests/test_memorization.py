@@ -149,12 +149,10 @@ def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
         "memorization_skipped",
         "memorization/features",
         "memorization/pixels",
-        "memorization/nearest_training",
         "memorization/input_shift",
         "memorization/residual_shift",
-        "sameness",
     }
-    per_class = ("memorization/features", "memorization/pixels", "memorization/nearest_training", "sameness")
+    per_class = ("memorization/features", "memorization/pixels")
     expected |= {f"{kind}/{n}" for kind in per_class for n in names}
     expected |= {f"nearest/{n}" for n in names}
     assert set(run.Tags()["tensors"]) == expected
@@ -167,7 +165,9 @@ def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
     assert tensor_value(run.Tensors("memorization/features")[-1]) == pytest.approx(
         last["features"].mean(), rel=1e-5
     )
-    assert tensor_value(run.Tensors("sameness/blue")[-1]) == pytest.approx(last["sameness"][2], rel=1e-5)
+    assert tensor_value(run.Tensors("memorization/pixels/blue")[-1]) == pytest.approx(
+        last["pixels"][2], rel=1e-5
+    )
 
 
 def test_channel_targets_are_refused_before_the_first_epoch(patches, tmp_path):
