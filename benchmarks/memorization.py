@@ -30,6 +30,11 @@ apart from the rest. Writes `results/memorization_table.json`.
     python benchmarks/memorization.py            # both, about 25 minutes on 2 cores
     python benchmarks/memorization.py --table    # the table only, about 12 minutes
     python benchmarks/memorization.py --plot     # only redraw the chart from the JSON
+    python benchmarks/memorization.py --sheet    # results/memorization_nearest.png, a minute
+
+`--sheet` draws the nearest-images view of the `memorises` model of seed 1:
+each class image beside the 5 images nearest to it among its class's
+training and held-out images.
 """
 
 import json
@@ -266,12 +271,35 @@ def summarise(results):
             print(f"{name:<12}{'+' + str(brighter):>9}" + "".join(f"{c:>18}" for c in cells))
 
 
+def class_images_of(model, seeds=3):
+    return np.stack(
+        [
+            FeatureVisualizer(model, seed=n).visualize(list(range(CLASSES)), steps=120, verbose=0).images
+            for n in range(seeds)
+        ]
+    )
+
+
+def sheet(x, y, x_val, y_val, seed=1):
+    train = table_training_set("memorises", x, y, seed)
+    model = classifier(seed)
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    model.fit(*train, epochs=TABLE_MODELS["memorises"]["epochs"], batch_size=8, verbose=0)
+    meter = MemorizationMeter(model, train, (x_val, y_val), list(range(CLASSES)), per_class=20)
+    nearest = meter.nearest(class_images_of(model, seeds=1)[0], [f"shape {c}" for c in range(CLASSES)])
+    nearest.sheet(tile=96).save(HERE / "results" / "memorization_nearest.png")
+    print(f"Wrote results/memorization_nearest.png; training share {nearest.training_share().round(2)}")
+
+
 def main():
     if "--plot" in sys.argv:
         results = json.loads((HERE / "results" / "memorization.json").read_text())
         plot(results, HERE / "results" / "memorization.png")
         return
     (x, y), (x_val, y_val), _ = shapes_data(train=1800, validation=300, test=0, size=SIZE, classes=CLASSES)
+    if "--sheet" in sys.argv:
+        sheet(x, y, x_val, y_val)
+        return
     if "--curves" not in sys.argv:
         results = table(x, y, x_val, y_val)
         (HERE / "results" / "memorization_table.json").write_text(json.dumps(results, indent=1))
