@@ -63,3 +63,17 @@ def test_every_relative_link_of_the_readme_and_docs_resolves():
             if "://" not in link and not (page.parent / link).exists():
                 broken.append(f"{page.name}: {link}")
     assert not broken, broken
+
+
+def test_the_module_table_names_every_module_and_only_modules():
+    """docs/how_it_works.md's table of modules matches the package."""
+    table = (
+        (ROOT / "docs" / "how_it_works.md").read_text().split("| module | holds |", 1)[1].split("\n\n", 1)[0]
+    )
+    named = set()
+    for row in table.splitlines()[2:]:
+        named |= {name.rstrip("/") for name in re.findall(r"`([a-z_/]+)`", row.split("|")[1])}
+    package = ROOT / "keras_featviz"
+    modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert named == modules, (sorted(modules - named), sorted(named - modules))
