@@ -144,7 +144,7 @@ def plot(results, path, width=640, height=360, margin=48):
     draw.text((margin, 8), "memorization/features, mean over 6 classes, by epoch", fill="black", font=font)
     draw.text(
         (margin, 22),
-        "red: 4 images a class (memorises); blue: 3,600 images (generalises); 3 seeds",
+        "red: 24 images, 3 to 6 a class (memorises); blue: 3,600 images (generalises); 3 seeds",
         fill="black",
         font=font,
     )
