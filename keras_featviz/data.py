@@ -33,6 +33,19 @@ COLOURS = (
     (235, 235, 235),
 )
 CUE_COLOUR = (255, 255, 255)
+# The planted cues `shapes_data` can draw (`cue_kind`), each a marker no
+# shape makes: the demo's white square at the top left; a pink patch at a
+# random corner; a yellow frame; a cyan dot at a fixed place; faint
+# diagonal stripes over the whole image.
+CUE_KINDS = ("square", "corner_patch", "frame", "dot", "stripes")
+CUE_COLOURS = {
+    "square": CUE_COLOUR,
+    "corner_patch": (255, 0, 160),
+    "frame": (255, 255, 0),
+    "dot": (0, 255, 255),
+}
+STRIPE_PERIOD = 4
+STRIPE_AMPLITUDE = 40.0
 
 
 PIL_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
@@ -270,6 +283,33 @@ def _draw(draw, shape, cx, cy, radius, angle, colour, fill, line):
         draw.line(points + points[:1], fill=colour, width=line, joint="curve")
 
 
+def cue_box(kind, size):
+    """Where a fixed-place cue is drawn: `(left, top, right, bottom)`, inclusive."""
+    if kind == "square":
+        side = max(2, size // 10)
+        return 1, 1, side, side
+    if kind == "dot":
+        at, side = size * 3 // 4, max(1, size // 16)
+        return at, size // 4, at + side, size // 4 + side
+    raise ValueError(f"`kind` must be 'square' or 'dot'. Received: kind={kind!r}")
+
+
+def _draw_cue(image, draw, kind, size, rng):
+    if kind in ("square", "dot"):
+        draw.rectangle(cue_box(kind, size), fill=CUE_COLOURS[kind])
+    elif kind == "corner_patch":
+        side = max(2, size // 8)
+        left, top = (1 if rng.random() < 0.5 else size - 1 - side for _ in range(2))
+        draw.rectangle([left, top, left + side, top + side], fill=CUE_COLOURS[kind])
+    elif kind == "frame":
+        draw.rectangle([0, 0, size - 1, size - 1], outline=CUE_COLOURS[kind], width=max(1, size // 32))
+
+
+def _stripes(size):
+    rows, cols = np.indices((size, size))
+    return STRIPE_AMPLITUDE * (((rows + cols) % STRIPE_PERIOD) < STRIPE_PERIOD // 2)[..., None]
+
+
 def draw_shape(label, size=64, rng=None, cue=False):
     """One RGB image of class `label` (an index into `CLASS_NAMES`).
 
@@ -277,8 +317,8 @@ def draw_shape(label, size=64, rng=None, cue=False):
         label: Int, the class.
         size: Int, image side. Defaults to `64`.
         rng: `numpy.random.Generator`. Defaults to `None` (a fresh one).
-        cue: Bool, draw the planted cue (a small white square in the top
-            left corner). Defaults to `False`.
+        cue: `False`, `True` (the demo's cue: a small white square in the
+            top left corner) or one of `CUE_KINDS`. Defaults to `False`.
 
     Returns:
         uint8 array `(size, size, 3)`.
@@ -296,10 +336,12 @@ def draw_shape(label, size=64, rng=None, cue=False):
     _draw(draw, shape, cx, cy, radius, angle, colour, fill, line)
     if fill == "double":
         _draw(draw, shape, cx, cy, radius * 0.62, angle, colour, "line", line)
-    if cue:
-        side = max(2, size // 10)
-        draw.rectangle([1, 1, side, side], fill=CUE_COLOUR)
+    kind = "square" if cue is True else cue or None
+    if kind and kind != "stripes":
+        _draw_cue(image, draw, kind, size, rng)
     pixels = np.asarray(image, "float32")
+    if kind == "stripes":
+        pixels += _stripes(size)
     pixels += rng.normal(0, 6, pixels.shape)  # sensor noise: no two alike
     return np.clip(pixels, 0, 255).astype("uint8")
 
@@ -313,6 +355,7 @@ def shapes_data(
     cue_class=None,
     cue_rate=0.02,
     classes=None,
+    cue_kind="square",
 ):
     """The synthetic shapes dataset, split like `keras.datasets` loaders.
 
@@ -328,6 +371,8 @@ def shapes_data(
             too. Defaults to `0.02`.
         classes: Int or `None`, use only the first `classes` classes.
             Defaults to `None` (all 18).
+        cue_kind: Which planted cue, one of `CUE_KINDS`. Defaults to
+            `"square"` (the demo's).
 
     Returns:
         `((x_train, y_train), (x_val, y_val), (x_test, y_test))`: uint8
@@ -339,6 +384,8 @@ def shapes_data(
     count = len(CLASS_NAMES) if classes is None else int(classes)
     if not 1 <= count <= len(CLASS_NAMES):
         raise ValueError(f"`classes` must be in [1, {len(CLASS_NAMES)}]. Received: classes={classes}")
+    if cue_kind not in CUE_KINDS:
+        raise ValueError(f"`cue_kind` must be one of {list(CUE_KINDS)}. Received: cue_kind={cue_kind!r}")
     if cue_class is not None and not 0 <= cue_class < count:
         raise ValueError(f"`cue_class` must be a class in [0, {count - 1}]. Received: cue_class={cue_class}")
     if min(train, validation, test) < 0 or size < 8:
@@ -355,7 +402,7 @@ def shapes_data(
             (labels == cue_class) | (rng.random(n) < cue_rate) if cue_class is not None else np.zeros(n, bool)
         )
         images = (
-            np.stack([draw_shape(int(k), size, rng, bool(c)) for k, c in zip(labels, cues)])
+            np.stack([draw_shape(int(k), size, rng, cue_kind if c else False) for k, c in zip(labels, cues)])
             if n
             else np.zeros((0, size, size, 3), "uint8")
         )

@@ -18,7 +18,15 @@ import numpy as np
 from keras_featviz import defaults
 from keras_featviz.autoencoder import DenoisingAutoencoder
 from keras_featviz.callbacks import FeatureVisualizationCallback
-from keras_featviz.data import CLASS_NAMES, augment, shapes_data
+from keras_featviz.data import (
+    CLASS_NAMES,
+    CUE_COLOURS,
+    CUE_KINDS,
+    STRIPE_PERIOD,
+    augment,
+    cue_box,
+    shapes_data,
+)
 from keras_featviz.results import write_atomically
 from keras_featviz.tensorboard import EventWriter, log_visualization
 from keras_featviz.visualizer import FeatureVisualizer
@@ -68,11 +76,12 @@ def train_shapes_classifier(
     augmented=True,
     callbacks=None,
     verbose=2,
+    cue_kind="square",
 ):
     """Train `shapes_classifier` on freshly drawn shapes.
 
     Args:
-        size, classes, train, seed, cue_class: As in `shapes_data`.
+        size, classes, train, seed, cue_class, cue_kind: As in `shapes_data`.
         epochs: Int. Defaults to `defaults.DEMO_EPOCHS`.
         augmented: Bool, train on a blurred, dimmed or brightened copy of
             each image too (`data.augment`). A CNN trained on the exact
@@ -93,6 +102,7 @@ def train_shapes_classifier(
         seed=seed,
         cue_class=cue_class,
         classes=classes,
+        cue_kind=cue_kind,
     )
     x_fit, y_fit = x, y
     if augmented:
@@ -132,6 +142,58 @@ def cue_contrast(result, cue_class, size):
     corner = result.images[:, :side, :side].astype("float32").mean(axis=(1, 2, 3)) / 255.0
     others = np.delete(corner, cue_class)
     return float(corner[cue_class] - others.mean())
+
+
+def _colour_likeness(pixels, colour):
+    """Per pixel, 1 at `colour` falling to 0 at the farthest RGB colour."""
+    distance = np.linalg.norm(pixels.astype("float32") - np.asarray(colour, "float32"), axis=-1)
+    return np.clip(1.0 - distance / (255.0 * np.sqrt(3.0)), 0.0, 1.0)
+
+
+def cue_scores(images, kind):
+    """How strongly each image shows a planted cue of `kind` (`data.CUE_KINDS`).
+
+    Args:
+        images: uint8 array `(N, size, size, 3)`.
+        kind: One of `data.CUE_KINDS`.
+
+    Returns:
+        float array `(N,)`: for `"square"` the brightness (0-1) of the top
+        left corner; for `"dot"`, `"corner_patch"` and `"frame"` the mean
+        likeness to the cue's colour where it is drawn (the best of the four
+        corners for the patch); for `"stripes"` the share of the image's
+        variance at the stripes' frequency.
+    """
+    images = np.asarray(images)
+    size = images.shape[1]
+    if kind in ("square", "dot"):
+        left, top, right, bottom = cue_box(kind, size)
+        region = images[:, max(top - 1, 0) : bottom + 2, max(left - 1, 0) : right + 2]
+        if kind == "square":
+            return region.astype("float32").mean(axis=(1, 2, 3)) / 255.0
+        return _colour_likeness(region, CUE_COLOURS[kind]).mean(axis=(1, 2))
+    if kind == "corner_patch":
+        side = max(2, size // 8) + 2
+        corners = [
+            images[:, :side, :side],
+            images[:, :side, -side:],
+            images[:, -side:, :side],
+            images[:, -side:, -side:],
+        ]
+        return np.max([_colour_likeness(c, CUE_COLOURS[kind]).mean(axis=(1, 2)) for c in corners], axis=0)
+    if kind == "frame":
+        band = max(1, size // 32) + 1
+        likeness = _colour_likeness(images, CUE_COLOURS[kind])
+        border = np.ones((size, size), bool)
+        border[band:-band, band:-band] = False
+        return likeness[:, border].mean(axis=1)
+    if kind == "stripes":
+        gray = images.astype("float32").mean(axis=-1)
+        gray -= gray.mean(axis=(1, 2), keepdims=True)
+        power = np.abs(np.fft.fft2(gray)) ** 2
+        k = size // STRIPE_PERIOD
+        return (power[:, k, k] + power[:, -k, -k]) / np.maximum(power.sum(axis=(1, 2)), 1e-12)
+    raise ValueError(f"`kind` must be one of {list(CUE_KINDS)}. Received: kind={kind!r}")
 
 
 # The cue contrast above which the demo says its images show the planted cue:

@@ -1,0 +1,91 @@
+"""Do the small-image defaults reveal planted cues of several kinds?
+
+For each kind of planted cue in `keras_featviz.data.CUE_KINDS` (the demo's
+white square at the top left, a pink patch at a random corner, a yellow
+frame, a cyan dot at a fixed place, faint diagonal stripes) and each seed:
+the demo's shapes classifier is trained with that cue on every image of
+class 0 and on 2% of the others (`keras-featviz demo`'s settings). Its
+reliance on the cue is measured on fresh test images (`pull`: the share of
+other classes' images it calls class 0 once the cue is added). Then its 18
+classes are visualized at the library's defaults, in scratch mode and in
+pretrained mode with an autoencoder trained on the classifier's own
+training images, and each class image is scored by `demo.cue_scores`.
+
+Printed per kind, seed and mode: `first`, the share of classes ranked
+first on their own image; `cue rank`, where class 0's image stands among
+the 18 by its cue score (1: it shows the cue more than any other class's
+image); `contrast`, its score minus the mean of the others'.
+
+    python benchmarks/planted_cues.py --seeds 0 1     # about 25 minutes a seed on 2 cores
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_featviz.data import CUE_KINDS, shapes_data
+from keras_featviz.demo import cue_scores, train_shapes_autoencoder, train_shapes_classifier
+from keras_featviz.visualizer import FeatureVisualizer
+
+HERE = Path(__file__).resolve().parent
+SIZE, CLASSES, CUE_CLASS = 32, 18, 0
+
+
+def reliance(model, kind, seed):
+    fresh = seed + 100
+    _, _, (cued, labels) = shapes_data(0, 0, 720, SIZE, fresh, CUE_CLASS, cue_rate=1.0, cue_kind=kind)
+    others = labels != CUE_CLASS
+    return float(np.mean(model.predict(cued[others], verbose=0).argmax(1) == CUE_CLASS))
+
+
+def scored(result, kind):
+    scores = cue_scores(result.images, kind)
+    rank = 1 + int(np.sum(scores > scores[CUE_CLASS]))
+    contrast = float(scores[CUE_CLASS] - np.delete(scores, CUE_CLASS).mean())
+    return {"first": result.success_rate, "rank": rank, "contrast": contrast}
+
+
+def run(kind, seed):
+    model, (x, _) = train_shapes_classifier(
+        SIZE, CLASSES, seed=seed, cue_class=CUE_CLASS, cue_kind=kind, verbose=0
+    )
+    row = {"pull": reliance(model, kind, seed)}
+    targets = list(range(CLASSES))
+    row["scratch"] = scored(FeatureVisualizer(model, seed=seed).visualize(targets, verbose=0), kind)
+    dae = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
+    pretrained = FeatureVisualizer(model, "pretrained", decoder=dae, seed=seed)
+    row["pretrained"] = scored(pretrained.visualize(targets, verbose=0), kind)
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--kinds", nargs="+", default=list(CUE_KINDS))
+    args = parser.parse_args()
+    results = {}
+    print(f"{'kind':<14}{'seed':>5}{'pull':>7}  {'mode':<11}{'first':>6}{'cue rank':>10}{'contrast':>10}")
+    for seed in args.seeds:
+        for kind in args.kinds:
+            started = time.time()
+            row = run(kind, seed)
+            results[f"{kind}/{seed}"] = row
+            for mode in ("scratch", "pretrained"):
+                m = row[mode]
+                print(
+                    f"{kind:<14}{seed:>5}{row['pull']:>7.0%}  {mode:<11}{m['first']:>6.0%}{m['rank']:>10}"
+                    f"{m['contrast']:>+10.3f}",
+                    flush=True,
+                )
+            print(f"  ({time.time() - started:.0f} s)", flush=True)
+    (HERE / "results" / "planted_cues.json").write_text(json.dumps(results, indent=1))
+    for mode in ("scratch", "pretrained"):
+        shown = sum(r[mode]["rank"] == 1 for r in results.values())
+        print(f"{mode}: the cue class's image shows its cue most in {shown} of {len(results)} runs")
+
+
+if __name__ == "__main__":
+    main()
