@@ -31,7 +31,7 @@ __version__ = "0.2.0"
 
 _ATTRIBUTES = {
     "Attributor": "keras_featviz.attribution",
-    "dataset_examples": "keras_featviz.dataset_examples",
+    "dataset_examples": "keras_featviz.dataset_search",
     "DenoisingAutoencoder": "keras_featviz.autoencoder",
     "FeatureVisualizer": "keras_featviz.visualizer",
     "GeneratorSource": "keras_featviz.generator_source",

@@ -1,6 +1,7 @@
 """Every name the README and the docstrings show imports as shown."""
 
 import importlib
+import inspect
 import re
 import subprocess
 import sys
@@ -77,3 +78,18 @@ def test_the_module_table_names_every_module_and_only_modules():
     modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
     modules |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
     assert named == modules, (sorted(modules - named), sorted(named - modules))
+
+
+def test_no_module_shadows_a_public_name():
+    """Importing every module must leave `keras_featviz.<name>` the function or class:
+    a submodule named like a public name replaces it on the package once imported."""
+    import importlib
+    import pkgutil
+
+    import keras_featviz
+
+    for module in pkgutil.walk_packages(keras_featviz.__path__, "keras_featviz."):
+        if module.name != "keras_featviz.cli.__main__":
+            importlib.import_module(module.name)
+    for name in keras_featviz._ATTRIBUTES:
+        assert not inspect.ismodule(getattr(keras_featviz, name)), name

@@ -20,7 +20,7 @@ from keras_featviz.cli.common import (
 
 def examples(args):
     """The images of DATA each target responds to most: a labelled PNG sheet, a row per target."""
-    from keras_featviz.dataset_examples import ExampleFinder
+    from keras_featviz.dataset_search import ExampleFinder
     from keras_featviz.imagenet import resolve_names
     from keras_featviz.surgery import class_count, target_layers, unknown_layer_error
 
