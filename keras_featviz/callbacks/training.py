@@ -18,8 +18,8 @@ import numpy as np
 
 from keras_featviz import defaults, validation
 from keras_featviz.callbacks.periodic import preserved_random_state
-from keras_featviz.devices import run_apart
 from keras_featviz.dataset_search import ExampleFinder
+from keras_featviz.devices import run_apart
 from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
 from keras_featviz.results import write_atomically
