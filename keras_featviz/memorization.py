@@ -337,10 +337,13 @@ class MemorizationMeter:
         self.input_shift = shift_score(all_seen, all_unseen)
         self.residual_shift = shift_score(all_seen, matched)
         self._preprocess = preprocessing.get(preprocess, self.probe.input_shape[-1])
+        # The compared images' features: they change only with the weights.
+        self._references = None
 
     def sync_weights(self):
         """Copy the classifier's current weights into the frozen copy."""
         self.probe.sync_weights()
+        self._references = None
 
     def _raw_features(self, images):
         batch = defaults.FEATURE_BATCH_SIZE
@@ -355,17 +358,25 @@ class MemorizationMeter:
         """Unit rows of the class images', seen and unseen images' features, about one centre."""
         flat = class_images.reshape(-1, *class_images.shape[2:]).astype("float32")
         model_input = keras.ops.convert_to_numpy(self._preprocess(keras.ops.convert_to_tensor(flat)))
-        # Features are compared after the mean of the reference images is
-        # taken away: ReLU features are all positive, and their raw cosines
-        # all near 1 (0.99 between any two class images on the shapes CNN).
-        seen = {c: self._raw_features(self.seen[c]) for c in self.classes}
-        unseen = {c: self._raw_features(self.unseen[c]) for c in self.classes}
-        centre = np.concatenate([*seen.values(), *unseen.values()]).mean(axis=0)
+        seen, unseen, centre = self._reference_features()
         queries = _unit_rows(self._raw_features(model_input) - centre)
-        queries = queries.reshape(len(class_images), len(self.classes), -1)
-        seen = {c: _unit_rows(f - centre) for c, f in seen.items()}
-        unseen = {c: _unit_rows(f - centre) for c, f in unseen.items()}
-        return queries, seen, unseen
+        return queries.reshape(len(class_images), len(self.classes), -1), seen, unseen
+
+    def _reference_features(self):
+        """The compared images' centred unit features, and their centre; read once per weights."""
+        if self._references is None:
+            # Features are compared after the mean of the reference images is
+            # taken away: ReLU features are all positive, and their raw cosines
+            # all near 1 (0.99 between any two class images on the shapes CNN).
+            seen = {c: self._raw_features(self.seen[c]) for c in self.classes}
+            unseen = {c: self._raw_features(self.unseen[c]) for c in self.classes}
+            centre = np.concatenate([*seen.values(), *unseen.values()]).mean(axis=0)
+            self._references = (
+                {c: _unit_rows(f - centre) for c, f in seen.items()},
+                {c: _unit_rows(f - centre) for c, f in unseen.items()},
+                centre,
+            )
+        return self._references
 
     def measure(self, class_images):
         """The three scores of each class.
