@@ -5,6 +5,8 @@ replaced by ReLU, cross-class penalty) is trained by backpropagation to make
 the image each target responds to most (Despraz et al.). The public API:
 
 - `FeatureVisualizer`: visualize classes, channels, units or weighted groups.
+- `VisualizerConfig`: every option of the visualizer (and the callbacks'
+  and the command line's), checked once.
 - `make_atlas`: every class and every channel of some layers, in chunks
   that resume after a kill and split across processes.
 - `dataset_examples`: the real images each target responds to most.
@@ -39,6 +41,7 @@ _ATTRIBUTES = {
     "make_atlas": "keras_featviz.atlas",
     "MemorizationMeter": "keras_featviz.memorization",
     "Visualization": "keras_featviz.results",
+    "VisualizerConfig": "keras_featviz.config",
 }
 _MODULES = ("callbacks", "defaults", "devices", "objectives", "preprocessing")
 

@@ -22,11 +22,14 @@ Files are written under a temporary name and renamed, so an interrupted
 run never leaves half a file.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -36,6 +39,9 @@ from keras_featviz import objectives as obj
 from keras_featviz.results import enlarged, file_stem, fit_text, to_pil, write_atomically
 from keras_featviz.surgery import target_layers, unknown_layer_error
 from keras_featviz.validation import positive_int, shard_spec, verbosity
+
+if TYPE_CHECKING:  # the façade imports this module's helpers
+    from keras_featviz.visualizer import FeatureVisualizer
 
 SETTINGS_FILE = "atlas.json"
 INDEX_FILE = "index.json"
@@ -224,7 +230,7 @@ def _duration(seconds):
 
 
 def make_atlas(
-    visualizer,
+    visualizer: FeatureVisualizer,
     folder: str | os.PathLike,
     classes: str | Sequence[int | str] | None = None,
     layers: Sequence[str] = (),

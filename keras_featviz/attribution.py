@@ -26,6 +26,8 @@ Example:
 >>> result.sheet().save("attribution.png")
 """
 
+from __future__ import annotations
+
 import numbers
 from collections.abc import Callable, Sequence
 
@@ -268,16 +270,16 @@ class Attributor:
             raise unknown_layer_error(layer, classifier)
         self._layer = layer
         self.class_names = imagenet.resolve_names(class_names, self.num_classes)
-        self._readers = {}
+        self._readers: dict[tuple, GradientReader] = {}
 
     @property
-    def layer(self):
+    def layer(self) -> str:
         """Grad-CAM's layer name (found on first use when `"auto"`)."""
         if self._layer == "auto":
             self._layer = grad_cam_layer(self.classifier)
         return self._layer
 
-    def sync_weights(self):
+    def sync_weights(self) -> None:
         """Copy the classifier's current weights into the frozen copies (cheap)."""
         for reader in [self._image_reader, *self._readers.values()]:
             reader.sync_weights()
@@ -313,7 +315,7 @@ class Attributor:
         distinct = list(dict.fromkeys([obj.class_(c) for c in range(self.num_classes)] + chosen))
         return distinct, np.array([distinct.index(o) for o in chosen])
 
-    def check_images(self, images):
+    def check_images(self, images: np.ndarray) -> np.ndarray:
         """`images` as float32 `(N, H, W, C)` of the classifier's size.
 
         Raises:
@@ -331,7 +333,12 @@ class Attributor:
             raise ValueError("Images must hold finite values. Received: images with NaN or infinity")
         return images
 
-    def attribute(self, images, methods="saliency", targets=None) -> Attribution:
+    def attribute(
+        self,
+        images: np.ndarray,
+        methods: str | Sequence[str] = "saliency",
+        targets: int | str | obj.Objective | Sequence[int | str | obj.Objective] | None = None,
+    ) -> Attribution:
         """Attribution maps of `images`.
 
         Args:

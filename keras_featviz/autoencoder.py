@@ -6,7 +6,10 @@ targets with mean squared error. The decoder then serves as the frozen
 generator of `FeatureVisualizer(generator="pretrained")`.
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 import keras
 import numpy as np
@@ -190,13 +193,13 @@ class DenoisingAutoencoder(keras.Model):
 
     def __init__(
         self,
-        image_shape,
-        width=defaults.AUTOENCODER_WIDTH,
-        noise_stddev=DEFAULT_NOISE_STDDEV,
-        seed=None,
-        downsample=defaults.AUTOENCODER_DOWNSAMPLE,
+        image_shape: tuple[int, int, int],
+        width: float | str = defaults.AUTOENCODER_WIDTH,
+        noise_stddev: float = DEFAULT_NOISE_STDDEV,
+        seed: int | None = None,
+        downsample: int | str = defaults.AUTOENCODER_DOWNSAMPLE,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(**kwargs)
         self.image_shape = generators._check_image_shape(image_shape)
         noise_stddev = number(noise_stddev, "noise_stddev", minimum=0, maximum=1)
@@ -208,16 +211,23 @@ class DenoisingAutoencoder(keras.Model):
         self.decoder = generators.decoder_network(self.image_shape, width, seed, downsample=self.downsample)
         self.noise = keras.layers.GaussianNoise(self.noise_stddev, seed=seed)
 
-    def call(self, images, training=False):
+    def call(self, images: Any, training: bool = False) -> Any:
         x = self.noise(self.scale(images), training=training)
         return self.decoder(self.encoder(x, training=training), training=training)
 
     @staticmethod
-    def scale(images):
+    def scale(images: Any) -> Any:
         """RGB 0-255 pixels to `[-1, 1]` units."""
         return ops.cast(images, "float32") / 127.5 - 1.0
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:
         # Compare in pixel space through the same mapping the coupled model
         # uses, so the decoder's images are shown as they were learnt.
         loss = ops.mean(ops.square((to_pixels(y_pred) - ops.cast(x, "float32")) / 127.5))
@@ -225,7 +235,7 @@ class DenoisingAutoencoder(keras.Model):
             loss = loss + ops.sum(ops.stack(self.losses))
         return loss
 
-    def reconstruct(self, images, batch_size=32):
+    def reconstruct(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
         """Reconstructions of RGB 0-255 `images`, as uint8 pixels."""
         out = self.predict(np.asarray(images, "float32"), batch_size=batch_size, verbose=0)
         pixels = keras.ops.convert_to_numpy(to_pixels(out))
@@ -319,7 +329,7 @@ class DenoisingAutoencoder(keras.Model):
         max_side = 2 * max(self.image_shape[:2])
         return [shrunk(np.clip(image, 0, 255).astype("uint8"), max_side) for image in images]
 
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update(
             image_shape=list(self.image_shape),
@@ -331,7 +341,7 @@ class DenoisingAutoencoder(keras.Model):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict) -> DenoisingAutoencoder:
         config = dict(config)
         config["image_shape"] = tuple(config["image_shape"])
         # Files saved before `downsample` existed hold full-size networks.
@@ -340,7 +350,7 @@ class DenoisingAutoencoder(keras.Model):
         return cls(**config)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> DenoisingAutoencoder:
         """Load a saved autoencoder from a `.keras` file.
 
         Raises:

@@ -9,6 +9,8 @@ of that class and rarely elsewhere, so users can watch a visualization
 reveal a learnt bias (Despraz et al., section 5.1).
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 import os
@@ -144,7 +146,9 @@ def read_images(directory, channels=3, max_side=None):
     return read_named_images(directory, channels, max_side)[1]
 
 
-def load_images(directory, size, channels=3, return_names=False):
+def load_images(
+    directory: str | os.PathLike, size: int | tuple[int, int], channels: int = 3, return_names: bool = False
+) -> np.ndarray | tuple[np.ndarray, list[str]]:
     """The images of a folder, each centre-cropped and resized to `size`.
 
     The loader of the command line's image folders: every image (searched

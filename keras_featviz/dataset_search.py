@@ -9,8 +9,11 @@ synthesized image they anchor it in real data (seed 004, Lucid, OpenAI
 Microscope).
 """
 
+from __future__ import annotations
+
 import numbers
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -170,8 +173,8 @@ def _pick(kept, fresh, best, k):
 
 def dataset_examples(
     classifier: keras.Model,
-    data,
-    targets,
+    data: Any,
+    targets: Any,
     k: int = defaults.EXAMPLES_K,
     preprocess: str | Callable | None = None,
     class_names: Sequence[str] | None = None,

@@ -125,6 +125,17 @@ COLORS = "auto"
 # 5% and 11% to 47% and 53% on two seeds, and the right breed first from
 # 21% and 42% to 53% and 58% (`benchmarks/real_models.py --setup dogs`).
 PYRAMID = "auto"
+# The scratch generator makes its image this many times smaller a side.
+DOWNSAMPLE = 1
+# What the classifier outputs: recognised (`surgery.ClassifierProbe`).
+HEAD = "auto"
+# Eq. 2 to the letter (no gradient below a zero logit): off.
+PAPER_LOSS = False
+# XLA as Keras' `Model.compile` decides it.
+JIT_COMPILE = "auto"
+# The training callbacks' image maker: the scratch generator, whose warm
+# start carries the images from epoch to epoch.
+CALLBACK_GENERATOR = "scratch"
 
 # The denoising autoencoder (`DenoisingAutoencoder(width=, downsample=)`):
 # `"auto"` is the paper's network below LARGE_IMAGE_SIDE; from it up, half

@@ -18,6 +18,7 @@ import numpy as np
 from keras_featviz import defaults
 from keras_featviz.autoencoder import DenoisingAutoencoder
 from keras_featviz.callbacks import FeatureVisualizationCallback
+from keras_featviz.config import VisualizerConfig
 from keras_featviz.data import (
     CLASS_NAMES,
     CUE_COLOURS,
@@ -255,12 +256,9 @@ def run_demo(
         f"Training a CNN on {train} synthetic {size}x{size} shapes ({classes} classes; class "
         f"{cue_class} {names[cue_class]!r} carries a planted cue), watched by the callback..."
     )
+    config = VisualizerConfig(seed=seed, class_names=names)
     watcher = FeatureVisualizationCallback(
-        log_dir=logs,
-        class_names=names,
-        steps=callback_steps,
-        seed=seed,
-        image_dir=os.path.join(out, "training"),
+        log_dir=logs, steps=callback_steps, image_dir=os.path.join(out, "training"), config=config
     )
     model, (x, _) = train_shapes_classifier(
         size,
@@ -288,7 +286,7 @@ def run_demo(
     ):
         print(f"Visualizing the {classes} classes with the {mode} generator...")
         begun = time.time()
-        visualizer = FeatureVisualizer(model, mode, seed=seed, class_names=names, **kwargs)
+        visualizer = FeatureVisualizer(model, config=config.replace(generator=mode, **kwargs))
         result = visualizer.visualize(list(range(classes)), steps=steps, verbose=0)
         folder = os.path.join(out, mode)
         paths = result.save(folder)

@@ -22,9 +22,13 @@
 PyTorch a sweep runs on the backend's default device.
 """
 
+from __future__ import annotations
+
 import contextlib
 import numbers
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import keras
 
@@ -34,11 +38,14 @@ from keras_featviz import defaults
 TARGET_AXIS = "targets"
 
 
-def on_jax():
+T = TypeVar("T")
+
+
+def on_jax() -> bool:
     return keras.backend.backend() == "jax"
 
 
-def local_devices():
+def local_devices() -> list:
     """This process's devices, as `keras.distribution` names them (`"gpu:0"`).
 
     In a multi-process JAX job `keras.distribution.list_devices()` lists
@@ -50,7 +57,7 @@ def local_devices():
     return [f"{device.platform}:{device.id}" for device in jax.local_devices()]
 
 
-def process_share():
+def process_share() -> tuple[int, int]:
     """`(index, count)` of this process among the processes of the job.
 
     `(0, 1)` on one process and on backends other than JAX.
@@ -89,7 +96,7 @@ class TargetParallel(keras.distribution.ModelParallel):
         ValueError: on a backend other than JAX, or for no devices.
     """
 
-    def __init__(self, devices=None):
+    def __init__(self, devices: Any = None) -> None:
         if not on_jax():
             raise ValueError(
                 "Sharding targets across devices needs the JAX backend (keras.distribution); "
@@ -100,15 +107,15 @@ class TargetParallel(keras.distribution.ModelParallel):
             raise ValueError(f"`devices` must name at least one device. Received: devices={devices!r}")
         mesh = keras.distribution.DeviceMesh((len(devices),), [TARGET_AXIS], devices)
         super().__init__(layout_map=keras.distribution.LayoutMap(mesh), batch_dim_name=TARGET_AXIS)
-        self._rows = None
+        self._rows: int | None = None
 
     @property
-    def shards(self):
+    def shards(self) -> int:
         """The number of devices the targets are cut across."""
         return self.device_mesh.shape[0]
 
     @contextlib.contextmanager
-    def per_target(self, rows):
+    def per_target(self, rows: int) -> Any:
         """Shard the variables created inside whose first axis has `rows` entries."""
         self._rows = rows
         try:
@@ -117,10 +124,10 @@ class TargetParallel(keras.distribution.ModelParallel):
         finally:
             self._rows = None
 
-    def get_data_layout(self, data_shape):
+    def get_data_layout(self, data_shape: tuple) -> Any:
         return self._first_axis(len(data_shape))
 
-    def get_variable_layout(self, variable):
+    def get_variable_layout(self, variable: Any) -> Any:
         if getattr(variable, "_layout", None) is not None:
             return variable._layout  # an optimizer slot: its variable's layout
         shape = tuple(variable.shape)
@@ -128,14 +135,14 @@ class TargetParallel(keras.distribution.ModelParallel):
             return self._first_axis(len(shape))
         return keras.distribution.TensorLayout([None] * len(shape), self.device_mesh)
 
-    def get_tensor_layout(self, path):
+    def get_tensor_layout(self, path: str) -> Any:
         return None
 
     def _first_axis(self, rank):
         return keras.distribution.TensorLayout([TARGET_AXIS] + [None] * (rank - 1), self.device_mesh)
 
 
-def check_devices(devices):
+def check_devices(devices: Any) -> Any:
     """`devices` if it is a value `FeatureVisualizer(devices=)` takes.
 
     Raises:
@@ -144,7 +151,7 @@ def check_devices(devices):
     """
     if devices is None or (isinstance(devices, str) and devices in (defaults.DEVICES, "all")):
         return devices
-    if isinstance(devices, numbers.Integral) and not isinstance(devices, bool) and devices >= 1:
+    if isinstance(devices, numbers.Integral) and not isinstance(devices, bool) and int(devices) >= 1:
         return int(devices)
     if isinstance(
         devices,
@@ -158,7 +165,7 @@ def check_devices(devices):
     )
 
 
-def target_parallel(devices=defaults.DEVICES):
+def target_parallel(devices: Any = defaults.DEVICES) -> TargetParallel | None:
     """What `FeatureVisualizer(devices=...)` means: a `TargetParallel` or `None`.
 
     Args:
@@ -219,7 +226,7 @@ def _no_distribution():
         keras.distribution.set_distribution(previous)
 
 
-def scope(parallel, rows=None):
+def scope(parallel: TargetParallel | None, rows: int | None = None) -> Any:
     """The distribution to build and run the visualizer's models under.
 
     `parallel`'s scope (with `rows`: sharding the per-target variables made
@@ -242,7 +249,7 @@ def _in_tf_strategy():
     return in_distribution_strategy()
 
 
-def run_apart(function):
+def run_apart(function: Callable[[], T]) -> T:
     """`function()`, outside any `tf.distribute` strategy the caller is in.
 
     A callback runs inside the user's `MirroredStrategy` scope when `fit`
@@ -277,4 +284,4 @@ def run_apart(function):
     worker.join()
     if "error" in outcome:
         raise outcome["error"]
-    return outcome.get("value")
+    return cast(T, outcome.get("value"))

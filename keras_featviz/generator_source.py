@@ -9,19 +9,22 @@ optimizer's moments, and `build(num_targets)`, a fresh generator network
 for that many targets.
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 import keras
 
 from keras_featviz import defaults, generators, parameterizations
+from keras_featviz.config import GENERATOR_CHOICES, PRECISIONS
 from keras_featviz.layers import FeatureVector
 from keras_featviz.validation import boolean, number, one_of, positive_int
 
-GENERATOR_MODES = ("scratch", "pretrained", *parameterizations.KINDS)
-# What `generator=` takes by name: a mode, or `"auto"` (`resolve_generator`).
-AUTO = "auto"
-CHOICES = (AUTO, *GENERATOR_MODES)
-PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
+# What `generator=` takes by name: `"auto"` (`resolve_generator`), or a mode.
+CHOICES = GENERATOR_CHOICES
+AUTO = CHOICES[0]
+GENERATOR_MODES = CHOICES[1:]
 
 
 def check_mode(generator, decoder):
@@ -169,18 +172,18 @@ class GeneratorSource:
 
     def __init__(
         self,
-        generator,
-        image_shape,
-        decoder=None,
-        width=defaults.PAPER_WIDTH,
-        noise=None,
-        seed=None,
-        precision=None,
-        patches="auto",
-        downsample=1,
-        colors="rgb",
-        pyramid=False,
-    ):
+        generator: str | keras.Model,
+        image_shape: tuple[int, int, int],
+        decoder: Any = None,
+        width: float = defaults.PAPER_WIDTH,
+        noise: float | None = None,
+        seed: int | None = None,
+        precision: str | None = None,
+        patches: str = "auto",
+        downsample: int = 1,
+        colors: str = "rgb",
+        pyramid: bool = False,
+    ) -> None:
         self.mode = check_mode(resolve_generator(generator, image_shape), decoder)
         self.pyramid = boolean(pyramid, "pyramid")
         self.colors = one_of(colors, "colors", generators.COLORS)
@@ -191,7 +194,7 @@ class GeneratorSource:
         self.seed = seed
         self.precision = one_of(precision, "precision", PRECISIONS)
         self.patches = patches
-        self._model = None
+        self._model: Any = None  # the decoder or the user's generator, fitted
         if self.mode == "pretrained":
             self._model = self._fitting(load_decoder(decoder))
         elif self.mode == "model":
@@ -218,13 +221,13 @@ class GeneratorSource:
         return model
 
     @property
-    def noise_stddev(self):
+    def noise_stddev(self) -> float:
         """The sigma of the feature-vector noise in use."""
         if self.noise is not None:
             return self.noise
         return defaults.LATENT_NOISE if self.latent else defaults.SCRATCH_NOISE
 
-    def build(self, num_targets=1):
+    def build(self, num_targets: int = 1) -> keras.Model:
         """A new generator network for `num_targets` targets side by side.
 
         A source that is not `batched` (a user's model whose weights train)

@@ -39,6 +39,10 @@ compares only the images that maximise each class. They are signals to
 read beside the validation loss.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
 import keras
 import numpy as np
 
@@ -304,16 +308,16 @@ class MemorizationMeter:
 
     def __init__(
         self,
-        classifier,
-        train,
-        heldout,
-        classes,
-        per_class=defaults.MEMORIZATION_PER_CLASS,
-        preprocess=None,
-        head="auto",
-        input_shape=None,
-        match_colours=True,
-    ):
+        classifier: keras.Model,
+        train: tuple[np.ndarray, np.ndarray],
+        heldout: tuple[np.ndarray, np.ndarray],
+        classes: Sequence[int],
+        per_class: int = defaults.MEMORIZATION_PER_CLASS,
+        preprocess: str | Callable | None = None,
+        head: str = "auto",
+        input_shape: tuple[int, int, int] | None = None,
+        match_colours: bool = True,
+    ) -> None:
         self.probe = ClassifierProbe(classifier, head=head, input_shape=input_shape, features=True)
         self.classes = list(classes)
         seen = balanced_indices(train[1], self.classes, per_class, train[0])
@@ -340,7 +344,7 @@ class MemorizationMeter:
         # The compared images' features: they change only with the weights.
         self._references = None
 
-    def sync_weights(self):
+    def sync_weights(self) -> None:
         """Copy the classifier's current weights into the frozen copy."""
         self.probe.sync_weights()
         self._references = None
@@ -378,7 +382,7 @@ class MemorizationMeter:
             )
         return self._references
 
-    def measure(self, class_images):
+    def measure(self, class_images: np.ndarray) -> dict:
         """The three scores of each class.
 
         Args:
@@ -395,7 +399,7 @@ class MemorizationMeter:
         pixels = _centred_pixels(class_images.reshape(-1, *class_images.shape[2:])).reshape(
             seeds, len(self.classes), -1
         )
-        scores = {FEATURES: [], PIXELS: [], SAMENESS: []}
+        scores: dict[str, list] = {FEATURES: [], PIXELS: [], SAMENESS: []}
         for n, c in enumerate(self.classes):
             scores[FEATURES].append(nearest_gap(features[:, n], seen[c], unseen[c]).mean())
             scores[PIXELS].append(
@@ -410,7 +414,12 @@ class MemorizationMeter:
             scores[SAMENESS].append(pairs.mean() if len(pairs) else np.nan)
         return {key: np.asarray(values, "float64") for key, values in scores.items()}
 
-    def nearest(self, class_images, labels=None, k=defaults.MEMORIZATION_NEAREST):
+    def nearest(
+        self,
+        class_images: np.ndarray,
+        labels: Sequence[str] | None = None,
+        k: int = defaults.MEMORIZATION_NEAREST,
+    ) -> NearestImages:
         """Each class's training and held-out images ranked by similarity to its class image.
 
         Args:

@@ -20,10 +20,13 @@ Example:
 'block1_conv2/channel_5'
 """
 
+from __future__ import annotations
+
 import difflib
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from keras_featviz.validation import plain_scalar
 
@@ -54,7 +57,7 @@ class Objective:
         ValueError: if `terms` is empty or a weight is not a finite number.
     """
 
-    def __init__(self, terms, name):
+    def __init__(self, terms: Mapping[tuple, Any], name: str) -> None:
         for (kind, layer, index), weight in terms.items():
             if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not math.isfinite(weight):
                 where = f"{kind} {index}" if layer is None else f"{kind} {index} of {layer!r}"
@@ -70,17 +73,17 @@ class Objective:
         self.name = name
 
     @property
-    def classes(self):
+    def classes(self) -> list[int]:
         """Class indices this objective maximises (positive weight)."""
         return sorted(i for (k, _, i), w in self.terms.items() if k == CLASS and w > 0)
 
     @property
-    def layers(self):
+    def layers(self) -> list[str]:
         """Names of the hidden layers this objective reads."""
-        return sorted({layer for (k, layer, _) in self.terms if k != CLASS})
+        return sorted({layer for (k, layer, _) in self.terms if k != CLASS and layer is not None})
 
     @property
-    def target_class(self):
+    def target_class(self) -> int | None:
         """The class index if this objective is exactly one class, else `None`."""
         if len(self.terms) == 1:
             (kind, _, index), weight = next(iter(self.terms.items()))
@@ -275,7 +278,7 @@ def as_objective(target: int | Objective) -> Objective:
     )
 
 
-def class_index(name, class_names):
+def class_index(name: str, class_names: Sequence[str] | None) -> int:
     """The index of the class called `name` in `class_names`.
 
     Raises:
@@ -295,7 +298,7 @@ def class_index(name, class_names):
     return names.index(name)
 
 
-def from_target(target, class_names=None):
+def from_target(target: int | str | Objective, class_names: Sequence[str] | None = None) -> Objective:
     """An `Objective` from a class index, a class name (in `class_names`) or an objective.
 
     Raises:
@@ -307,7 +310,7 @@ def from_target(target, class_names=None):
     return as_objective(target)
 
 
-def label(objective, class_names=None):
+def label(objective: Objective, class_names: Sequence[str] | None = None) -> str:
     """What to call a target: its class name if known, else its name."""
     objective = as_objective(objective)
     target = objective.target_class

@@ -16,6 +16,10 @@ a callable on tensors, or one of these names:
 `"mobilenet_v2"`, ...) map to their mode.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 from keras import ops
 
 PREPROCESSING_MODES = ("none", "unit", "tf", "caffe", "torch")
@@ -67,7 +71,7 @@ def _torch(x):
 _FUNCTIONS = {"none": _identity, "unit": _unit, "tf": _tf, "caffe": _caffe, "torch": _torch}
 
 
-def get(preprocess, channels=3):
+def get(preprocess: str | Callable | None, channels: int | None = 3) -> Callable | None:
     """Resolve `preprocess` to a callable on a `(batch, h, w, c)` tensor.
 
     Args:

@@ -4,9 +4,12 @@
 of them, and writes them as PNGs and labelled grid sheets (pillow).
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -186,7 +189,15 @@ class Visualization:
             objectives, `-1` for the others.
     """
 
-    def __init__(self, images, activations, probabilities, names, labels, target_classes):
+    def __init__(
+        self,
+        images: np.ndarray,
+        activations: np.ndarray,
+        probabilities: np.ndarray | None,
+        names: Sequence[str],
+        labels: Sequence[str],
+        target_classes: Sequence[int | None],
+    ) -> None:
         self.images = images
         self.activations = activations
         self.probabilities = probabilities
@@ -198,24 +209,27 @@ class Visualization:
         return len(self.names)
 
     @property
-    def predicted_classes(self):
+    def predicted_classes(self) -> np.ndarray | None:
         """int array `(N,)`: the class the classifier ranks first on each image.
 
         `-1` where the probabilities are not finite: no class was chosen.
         """
+        if self.probabilities is None:
+            return None
         finite = np.isfinite(self.probabilities).all(axis=1)
         return np.where(finite, np.argmax(np.nan_to_num(self.probabilities, nan=-1.0), axis=1), -1)
 
     @property
-    def success_rate(self):
+    def success_rate(self) -> float:
         """Share of single-class targets whose image the classifier ranks first.
 
         `nan` when no target is a single class.
         """
         mask = self.target_classes >= 0
-        if not mask.any():
+        predicted = self.predicted_classes
+        if predicted is None or not mask.any():
             return float("nan")
-        return float(np.mean(self.predicted_classes[mask] == self.target_classes[mask]))
+        return float(np.mean(predicted[mask] == self.target_classes[mask]))
 
     def _caption(self, i):
         target = self.target_classes[i]
@@ -224,7 +238,11 @@ class Visualization:
         return self.labels[i], f"a={self.activations[i]:.3g}"
 
     def grid(
-        self, indices=None, columns: int | None = None, tile: int | None = None, labels: bool = True
+        self,
+        indices: Sequence[int] | None = None,
+        columns: int | None = None,
+        tile: int | None = None,
+        labels: bool = True,
     ) -> Image.Image:
         """A labelled grid sheet of the images.
 
@@ -264,7 +282,7 @@ class Visualization:
                     draw.text((x + 2, y + cell_h + 1 + 12 * line), text, fill="black", font=font)
         return sheet
 
-    def grids(self, per_sheet=100, **kwargs):
+    def grids(self, per_sheet: int = 100, **kwargs) -> list[Image.Image]:
         """Grid sheets of at most `per_sheet` images each (the paper's sheets).
 
         Returns:
@@ -276,7 +294,7 @@ class Visualization:
             for start in range(0, len(self), per_sheet)
         ]
 
-    def file_names(self):
+    def file_names(self) -> list[str]:
         """The PNG name of each target: `{index:03d}_{label}.png`.
 
         The index is the class for a single-class target (`281_tabby.png`)

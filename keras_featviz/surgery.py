@@ -15,6 +15,7 @@ import difflib
 import keras
 import numpy as np
 
+from keras_featviz.config import HEADS
 from keras_featviz.objectives import PRE_ACTIVATION
 
 _SQUASHING = ("softmax", "sigmoid", "log_softmax")
@@ -177,9 +178,6 @@ def image_input_shape(model, input_shape=None):
             f"{tuple(inputs[0].shape)}"
         )
     return shape
-
-
-HEADS = ("auto", "softmax", "sigmoid", "probabilities")
 
 
 def _read_head(head, squashing, logits):

@@ -5,10 +5,13 @@ Every rule raises a `ValueError` in Keras' style: the rule, then
 exit status 2, so a rule and its message exist in one place only.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 import os
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +38,7 @@ def positive_int(value, name):
 MAX_SEED = 2**31 - 1
 
 
-def plain_scalar(value):
+def plain_scalar(value: Any) -> Any:
     """A 0-d array or NumPy scalar as the Python number it holds; anything else as is."""
     if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         return value.item()

@@ -9,8 +9,9 @@ chunk size (`loop`), and the kept `WarmStates` of warm-started targets.
 each chunk and gathers a `Visualization`.
 """
 
-import os
-from collections.abc import Callable, Sequence
+from __future__ import annotations
+
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -19,14 +20,15 @@ from keras_featviz import costs, defaults, imagenet, memory, preprocessing
 from keras_featviz import devices as devices_module
 from keras_featviz import objectives as obj
 from keras_featviz import transforms as transforms_module
+from keras_featviz.config import VisualizerConfig
 from keras_featviz.coupled import CoupledModel, ReadoutPlan
-from keras_featviz.generator_source import PRECISIONS, GeneratorSource, resolve_generator
+from keras_featviz.generator_source import GeneratorSource, resolve_generator
 from keras_featviz.loop import ChunkTrainer, WarmStates
 from keras_featviz.objectives import Objective
-from keras_featviz.optimizers import check_optimizer, make_optimizer
+from keras_featviz.optimizers import make_optimizer
 from keras_featviz.results import Visualization
 from keras_featviz.surgery import ClassifierProbe
-from keras_featviz.validation import boolean, number, one_of, positive_int, random_seed, verbosity
+from keras_featviz.validation import positive_int, verbosity
 
 # What `visualize` takes for one target: a class index or an objective.
 Target = int | Objective
@@ -54,128 +56,15 @@ class FeatureVisualizer:
     Args:
         classifier: A Sequential or functional `keras.Model` with one image
             input `(h, w, c)` and one class output; never modified.
-        generator: How the image is made. `"scratch"` (section 4.1: the
-            generator trains from random weights), `"pretrained"` (section
-            4.2: a frozen decoder, only its input scale `alpha` trains), a
-            `keras.Model` mapping a vector to an image (shown as
-            `127.5 * (1 + tanh(g))`; its weights train if any are
-            trainable, else only `alpha` does), or an image
-            parameterisation without a generator network, for comparison:
-            `"pixels"`, `"fourier"` (Lucid's) or `"fourier_phase"`
-            (MACO's); see `keras_featviz.parameterizations`. Or `"auto"`:
-            `"scratch"` on images below 128 pixels a side, and `"fourier"`
-            from 128 up, where independent models of another family
-            recognised its class images more often than the scratch
-            generator's (`benchmarks/real_models.py`; README). Defaults to
-            `defaults.GENERATOR` (`"auto"`).
-        decoder: With `"pretrained"`: a `.keras` path, a
-            `DenoisingAutoencoder` or its decoder model. Defaults to `None`.
-        preprocess: Applied to RGB 0-255 images before the classifier; see
-            `keras_featviz.preprocessing`. Defaults to `None` (pixels as
-            they are).
-        penalty: Float >= 0, Eq. 2's lambda on each other class; `None` for
-            `min(1, 10 / classes)`. Defaults to `None`.
-        seed: Int or `None`, makes runs repeatable on one machine. Defaults
-            to `defaults.SEED` (`None`).
-        width: Float > 0, filter multiplier of the scratch generator (`1`
-            is the paper's), or `"auto"`: the paper's on images below 128
-            pixels a side, and on larger ones the widest of 1, 1/2, 1/4,
-            1/8 whose forward pass costs at most the classifier's
-            (`keras_featviz.costs`). Defaults to `defaults.WIDTH`
-            (`"auto"`).
-        batch_size: Int, the most targets trained together (a chunk), in
-            scratch and pretrained mode alike; a user's generator with
-            trainable weights runs one target at a time. Defaults to
-            `defaults.BATCH_SIZE` (64).
-        memory_budget: Number of bytes a step may keep for the backward
-            pass; chunks are cut smaller than `batch_size` to stay under it
-            (see `keras_featviz.memory`). The default, 4 GiB, runs VGG16 at
-            224x224 in chunks of 22 targets (pretrained) or 7 (scratch),
-            about 5.5 GB at the peak; on a large GPU raise it. Defaults to
-            `defaults.MEMORY_BUDGET` (`4 * 2**30`).
-        optimizer: A Keras optimizer (copied for each compiled model),
-            `"paper"` for Table 1's (AdaMax 0.002 scratch, SGD 0.01 Nesterov
-            pretrained), or `None` for AdaMax 0.01 in scratch mode and Adam
-            0.1 in pretrained mode (see `optimizers.default_optimizer`). Defaults to
-            `None`.
-        class_names: Optional list naming every class, for labels, tags and
-            file names. `None` names a 1,000-class classifier's classes by
-            ImageNet's (`keras_featviz.imagenet`), and leaves others as
-            `class_3` and so on. Defaults to `None`.
-        paper_loss: Bool, Eq. 2 to the letter: a target whose logit is
-            negative reads ReLU(logit) = 0 and gets no gradient. By default
-            it follows its log-softmax until it is active (see
-            `CoupledModel`); `True` is for comparing with the paper's
-            procedure. Defaults to `False`.
-        noise: Float >= 0 or `None`, sigma of the feature-vector noise
-            `eps` of Eq. 1. `None`: none in scratch mode, Table 1's
-            multiplicative 0.05 in pretrained mode. Table 1's scratch noise
-            is `noise=2.0`: the image shown is made without noise, so a
-            large sigma leaves it far from the images that were optimised
-            in a few hundred steps (on the shapes demo, sigma 2 put 44-56%
-            of the classes first where no noise put 100%). Defaults to
-            `None`.
-        jit_compile: Bool or `"auto"`, as in `Model.compile`: compile the
-            optimisation step with XLA. Keras' `"auto"` does so on JAX, and
-            on TensorFlow with an accelerator. On a TensorFlow CPU, `True`
-            makes the training callback's scratch work about 1.3x faster
-            (18 targets, 32x32, width 0.25, 10 steps: 0.76 s instead of
-            0.99 s per epoch, `benchmarks/callback_overhead.py --jit
-            --max-overhead none`), but compiling takes about 11 s more, so
-            it pays off only past a few hundred steps. Defaults to
-            `"auto"`.
-        precision: `None`, `"float32"`, `"mixed_bfloat16"` or
-            `"mixed_float16"`: the Keras dtype policy of the classifier's
-            copy and of the pretrained decoder (their weights stay
-            float32). `None` keeps each classifier layer's own policy.
-            `"mixed_bfloat16"` suits CPUs with bfloat16 units and TPUs
-            (VGG16 at 224x224, pretrained mode: 1.7x the targets per second
-            of float32 on this project's CPU), `"mixed_float16"` GPUs (with
-            loss scaling); on CPUs without such units float16 is far
-            slower. The scratch generator stays float32: its per-target
-            convolutions gained nothing in bfloat16, and the shapes demo's
-            images lost their class (33% first instead of 100%). Defaults
-            to `None`.
-        transforms: `"auto"`, `"standard"`, `"none"` or a Keras layer:
-            random changes of the image before the classifier at every
-            step (see `keras_featviz.transforms`). `"auto"` is
-            `"standard"` for images of 128 pixels or more a side and
-            `"none"` below. Defaults to `defaults.TRANSFORMS` (`"auto"`).
-        downsample: Int >= 1, the scratch generator makes an image this
-            many times smaller a side, enlarged bilinearly: its cost falls
-            with the square. Defaults to `1`.
-        colors: `"rgb"` (the paper's), `"decorrelated"` (the scratch
-            generator's 3 outputs read as natural images' colour axes:
-            muted photo colours rather than saturated primaries) or
-            `"auto"`: decorrelated on images of 128 pixels a side or more.
-            Defaults to `defaults.COLORS` (`"auto"`).
-        input_shape: `(height, width, channels)` for a classifier whose
-            input size is open (`keras.Input((None, None, 3))`). Defaults
-            to `None`.
-        head: What the classifier outputs: `"auto"` recognises a softmax,
-            logits, one sigmoid unit or one logit (a binary classifier:
-            classes 0 and 1, probabilities `[1 - p, p]`) and several
-            sigmoid units (independent labels); `"softmax"`, `"sigmoid"`
-            or `"probabilities"` say it where it cannot be recognised (see
-            `ClassifierProbe`). Defaults to `"auto"`.
-        pyramid: Bool or `"auto"`: the scratch generator's multi-scale
-            output (every block reaches the image through its own 1x1
-            convolution, see `generators.scratch_generator`). `"auto"` is
-            `True` on images of 128 pixels a side or more. Defaults to
-            `defaults.PYRAMID` (`"auto"`).
-        devices: Where the targets run (JAX backend; see
-            `keras_featviz.devices`): `"auto"` (the devices of the
-            `keras.distribution` distribution set when the visualizer is
-            made, else one), `"all"` (every device of this process), `None`
-            (one device), an int (the first that many devices), a
-            `keras.distribution.DeviceMesh` or distribution (its devices)
-            or a `devices.TargetParallel`. Each chunk of targets is cut
-            across the devices, the classifier replicated on each; a chunk
-            is padded to a multiple of the devices, and `batch_size` and
-            `memory_budget` count all devices together and per device. The
-            images are the same on one device or many, up to float
-            rounding. A user's generator whose own weights train (one target
-            at a time) runs on one device. Defaults to `defaults.DEVICES` (`"auto"`).
+        generator: How the image is made (`VisualizerConfig.generator`):
+            `"auto"`, `"scratch"`, `"pretrained"`, `"pixels"`,
+            `"fourier"`, `"fourier_phase"` or a `keras.Model`; `None` for
+            the one `config` holds. Defaults to `None`.
+        config: A `VisualizerConfig` holding every option, or `None` for
+            the defaults. Defaults to `None`.
+        **options: Options in place of `config`'s, by name: any field of
+            `VisualizerConfig` (`preprocess`, `seed`, `width`,
+            `batch_size`, `transforms`, ...), documented there.
 
     Example:
 
@@ -208,47 +97,66 @@ class FeatureVisualizer:
     def __init__(
         self,
         classifier: keras.Model,
-        generator: str | keras.Model = defaults.GENERATOR,
-        decoder: str | os.PathLike | keras.Model | None = None,
-        preprocess: str | Callable | None = None,
-        penalty: float | None = None,
-        seed: int | None = defaults.SEED,
-        width: float | str = defaults.WIDTH,
-        batch_size: int = defaults.BATCH_SIZE,
-        optimizer: keras.optimizers.Optimizer | str | None = None,
-        class_names: Sequence[str] | None = None,
-        paper_loss: bool = False,
-        noise: float | None = None,
-        jit_compile: bool | str = "auto",
-        memory_budget: float = defaults.MEMORY_BUDGET,
-        precision: str | None = None,
-        transforms: str | keras.layers.Layer | None = defaults.TRANSFORMS,
-        downsample: int = 1,
-        colors: str = defaults.COLORS,
-        input_shape: tuple[int, int, int] | None = None,
-        head: str = "auto",
-        pyramid: bool | str = defaults.PYRAMID,
-        devices: object = defaults.DEVICES,
+        generator: str | keras.Model | None = None,
+        config: VisualizerConfig | None = None,
+        **options,
     ) -> None:
-        self.precision = one_of(precision, "precision", PRECISIONS)
-        self.parallel = devices_module.target_parallel(devices)
+        if generator is not None:
+            options["generator"] = generator
+        self.config = config = VisualizerConfig.from_options(config, **options)
+        precision, input_shape, head = config.precision, config.input_shape, config.head
+        self.precision = precision
+        self.parallel = devices_module.target_parallel(config.devices)
         self.probe = self._base_probe(classifier, input_shape, head)
         self._head = head
         self.classifier = classifier
         self.image_shape = self.probe.input_shape
+        penalty = config.penalty
         if penalty is None:
             penalty = default_penalty(self.probe.num_classes)
-        self.penalty = number(penalty, "penalty", minimum=0)
-        self.batch_size = positive_int(batch_size, "batch_size")
-        self.memory_budget = number(memory_budget, "memory_budget", minimum=0, inclusive=False)
-        self.jit_compile = one_of(jit_compile, "jit_compile", (True, False, "auto"))
-        self._optimizer = check_optimizer(optimizer)
-        self.class_names = imagenet.resolve_names(class_names, self.probe.num_classes)
-        self.paper_loss = boolean(paper_loss, "paper_loss")
-        self.seed = seed = random_seed(seed)
-        self._preprocess = preprocessing.get(preprocess, self.image_shape[-1])
-        self._large = large = min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
-        generator = resolve_generator(generator, self.image_shape)
+        self.penalty = penalty
+        self.batch_size = config.batch_size
+        self.memory_budget = config.memory_budget
+        self.jit_compile = jit_compile = config.jit_compile
+        self._optimizer = config.optimizer
+        self.class_names = imagenet.resolve_names(config.class_names, self.probe.num_classes)
+        self.paper_loss = config.paper_loss
+        self.seed = seed = config.seed
+        self._preprocess = preprocessing.get(config.preprocess, self.image_shape[-1])
+        self._large = min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
+        generator = resolve_generator(config.generator, self.image_shape)
+        transforms, colors, pyramid, width = self._resolved(config, generator)
+        self.transforms = transforms
+        transforms_module.get(transforms)  # checked now, built per compiled model
+        self.source = GeneratorSource(
+            generator,
+            self.image_shape,
+            decoder=config.decoder,
+            width=width,
+            noise=config.noise,
+            seed=seed,
+            precision=precision,
+            # XLA runs sliced patches faster than its depthwise convolution.
+            patches="slices" if jit_compile is True else "auto",
+            downsample=config.downsample,
+            colors=colors,
+            pyramid=pyramid,
+        )
+        if not self.source.batched and self.parallel is not None:
+            # One target at a time: nothing to cut, and one device for all.
+            self.parallel = None
+            self.probe = self._base_probe(classifier, input_shape, head)
+        self.warm_states = WarmStates()
+        self.last_step_seconds: float | None = None
+        self._probes = {(): self.probe}
+        self._trainers: dict[tuple, ChunkTrainer] = {}
+        self._fitting: dict[tuple, object] = {}
+
+    def _resolved(self, config, generator):
+        """`transforms`, `colors`, `pyramid` and `width`, each `"auto"`
+        resolved for the classifier's image size (see `VisualizerConfig`)."""
+        large = self._large
+        transforms, colors, pyramid, width = config.transforms, config.colors, config.pyramid, config.width
         if transforms == "auto":
             transforms = "standard" if large else "none"
         if colors == "auto":
@@ -258,47 +166,22 @@ class FeatureVisualizer:
         if width == "auto":
             # Sizing builds a few candidate networks: only for the scratch generator.
             sized = large and isinstance(generator, str) and generator == "scratch"
-            downsample = positive_int(downsample, "downsample")
             width = (
-                costs.sized_width(self.image_shape, self.probe.model, downsample)
+                costs.sized_width(self.image_shape, self.probe.model, config.downsample)
                 if sized
                 else defaults.PAPER_WIDTH
             )
-        self.transforms = transforms
-        transforms_module.get(transforms)  # checked now, built per compiled model
-        self.source = GeneratorSource(
-            generator,
-            self.image_shape,
-            decoder=decoder,
-            width=width,
-            noise=noise,
-            seed=seed,
-            precision=precision,
-            # XLA runs sliced patches faster than its depthwise convolution.
-            patches="slices" if jit_compile is True else "auto",
-            downsample=downsample,
-            colors=colors,
-            pyramid=pyramid,
-        )
-        if not self.source.batched and self.parallel is not None:
-            # One target at a time: nothing to cut, and one device for all.
-            self.parallel = None
-            self.probe = self._base_probe(classifier, input_shape, head)
-        self.warm_states = WarmStates()
-        self.last_step_seconds = None
-        self._probes = {(): self.probe}
-        self._trainers = {}
-        self._fitting = {}
+        return transforms, colors, pyramid, width
 
     @property
-    def trainers(self):
+    def trainers(self) -> list[ChunkTrainer]:
         """The compiled `ChunkTrainer`s built so far."""
         return list(self._trainers.values())
 
     # -- building -----------------------------------------------------------
 
     @property
-    def shards(self):
+    def shards(self) -> int:
         """The number of devices each chunk of targets is cut across."""
         return 1 if self.parallel is None else self.parallel.shards
 

@@ -53,10 +53,17 @@ def test_logs_images_grid_and_scalars_every_epoch(patches, tmp_path):
 
     run = read_run(tmp_path / "featviz")
     tags = set(run.Tags()["tensors"])
-    expected = set(NAMES) | {"grid", "success_rate", "steps"}
+    expected = set(NAMES) | {"grid", "success_rate", "steps", "visualization_seconds"}
     expected |= {f"activation/{n}" for n in NAMES} | {f"probability/{n}" for n in NAMES}
     assert tags == expected
-    for tag in NAMES + ["grid", "activation/red", "probability/blue", "success_rate", "steps"]:
+    for tag in NAMES + [
+        "grid",
+        "activation/red",
+        "probability/blue",
+        "success_rate",
+        "steps",
+        "visualization_seconds",
+    ]:
         assert image_steps(run, tag) == [0, 1], tag
     assert decoded(run.Tensors("red")[0]).size == (SIZE, SIZE)
     grid = decoded(run.Tensors("grid")[-1])
@@ -180,7 +187,10 @@ def test_a_failed_visualization_is_skipped_and_training_goes_on(patches, tmp_pat
 
     monkeypatch.setattr(keras_featviz.FeatureVisualizer, "visualize", fails_once)
     callback = FeatureVisualizationCallback(log_dir=tmp_path, **FAST)
-    with pytest.warns(RuntimeWarning, match="visualization of epoch 1 failed and is skipped"):
+    with pytest.warns(
+        RuntimeWarning,
+        match="images of epoch 1 failed and are skipped; training goes on and the next ones start afresh",
+    ):
         history = compiled().fit(*patches, epochs=3, batch_size=64, verbose=0, callbacks=[callback])
     assert len(history.history["loss"]) == 3
     assert callback.skipped_epochs == [0]

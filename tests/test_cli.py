@@ -268,7 +268,7 @@ def test_numbers_are_checked_by_the_library_rule(capsys):
         cli.main(["visualize", "vgg16", "--width", "0"])
     assert stopped.value.code == 2
     assert (
-        "error: argument --width: `--width` must be a finite number > 0. Received: --width=0.0"
+        "error: argument --width: `--width` must be a number in (0, 4]. Received: --width=0.0"
         in capsys.readouterr().err
     )
 

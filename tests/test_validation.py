@@ -99,7 +99,7 @@ def test_bad_steps(visualizer, steps):
 
 def test_bad_constructor_arguments(model, tmp_path):
     with pytest.raises(
-        ValueError, match=re.escape("`penalty` must be a finite number >= 0. Received: penalty=-0.5")
+        ValueError, match=re.escape("`penalty` must be a finite number >= 0 or None. Received: penalty=-0.5")
     ):
         keras_featviz.FeatureVisualizer(model, penalty=-0.5)
     with pytest.raises(
@@ -144,9 +144,9 @@ def test_bad_constructor_arguments(model, tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"penalty": float("nan")}, "`penalty` must be a finite number >= 0. Received: penalty=nan"),
-        ({"penalty": float("inf")}, "`penalty` must be a finite number >= 0. Received: penalty=inf"),
-        ({"penalty": True}, "`penalty` must be a finite number >= 0. Received: penalty=True"),
+        ({"penalty": float("nan")}, "`penalty` must be a finite number >= 0 or None. Received: penalty=nan"),
+        ({"penalty": float("inf")}, "`penalty` must be a finite number >= 0 or None. Received: penalty=inf"),
+        ({"penalty": True}, "`penalty` must be a finite number >= 0 or None. Received: penalty=True"),
         ({"width": 0}, "`width` must be a number in (0, 4]. Received: width=0"),
         # 4x the paper's filters is the widest: 1e4 would run out of memory, not refuse.
         ({"width": 1e4}, "`width` must be a number in (0, 4]. Received: width=10000.0"),

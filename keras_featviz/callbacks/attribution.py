@@ -7,14 +7,18 @@ image, then each method's heat map over it, titled with the class the map
 explains and its probability. The model under training is only read.
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from keras_featviz import defaults
 from keras_featviz.attribution import Attributor, check_methods
 from keras_featviz.callbacks.periodic import PeriodicView
+from keras_featviz.config import VisualizerConfig
 from keras_featviz.results import file_stem
 from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, unique_tags
 
@@ -55,6 +59,10 @@ class AttributionCallback(PeriodicView):
             epochs are skipped until training has caught up (warned once);
             `None` makes them every time. Defaults to
             `defaults.MAX_OVERHEAD`.
+        config: A `VisualizerConfig` shared with the other callbacks, or
+            `None`: its `preprocess`, `class_names`, `head` and
+            `input_shape` (what describes the model) are used where the
+            arguments here name none. Defaults to `None`.
         **attributor_kwargs: Further `Attributor` arguments (`layer`,
             `samples`, `noise`, `steps`, `baseline`, `patch`, `seed`,
             `batch_size`, `head`, `input_shape`).
@@ -88,16 +96,17 @@ class AttributionCallback(PeriodicView):
 
     def __init__(
         self,
-        images,
+        images: np.ndarray,
         labels: Sequence[int] | None = None,
         methods: str | Sequence[str] = defaults.CALLBACK_ATTRIBUTION_METHODS,
-        targets=None,
+        targets: Any = None,
         log_dir: str | os.PathLike = "logs",
         run_name: str = "attribution",
         class_names: Sequence[str] | None = None,
         preprocess: str | Callable | None = None,
         every_n_epochs: int = defaults.EVERY_N_EPOCHS,
         max_overhead: float | None = defaults.MAX_OVERHEAD,
+        config: VisualizerConfig | None = None,
         **attributor_kwargs,
     ) -> None:
         super().__init__(log_dir, run_name, every_n_epochs, max_overhead)
@@ -112,8 +121,11 @@ class AttributionCallback(PeriodicView):
         self.labels = labels
         self.methods = check_methods(methods)
         self.targets = targets
-        self.class_names = class_names
-        self.preprocess = preprocess
+        config = VisualizerConfig.from_options(config)
+        self.class_names = config.class_names if class_names is None else class_names
+        self.preprocess = config.preprocess if preprocess is None else preprocess
+        attributor_kwargs.setdefault("head", config.head)
+        attributor_kwargs.setdefault("input_shape", config.input_shape)
         self.attributor_kwargs = attributor_kwargs
         self.attributor = None
         self.last_result = None

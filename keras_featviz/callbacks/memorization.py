@@ -11,18 +11,20 @@ held-out images is logged apart from the scores. The model under training
 is only read.
 """
 
+from __future__ import annotations
+
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from keras_featviz import defaults
 from keras_featviz import memorization as scores_module
 from keras_featviz.callbacks.periodic import PeriodicView
-from keras_featviz.generator_source import check_mode
+from keras_featviz.config import VisualizerConfig
 from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, unique_tags
-from keras_featviz.validation import MAX_SEED, positive_int, random_seed
+from keras_featviz.validation import MAX_SEED, positive_int
 from keras_featviz.visualizer import FeatureVisualizer
 
 DESCRIPTIONS = {
@@ -76,19 +78,17 @@ class MemorizationCallback(PeriodicView):
         log_dir: Directory of the TensorBoard logs. Defaults to `"logs"`.
         run_name: The run folder inside `log_dir`. Defaults to
             `"memorization"`.
-        class_names: Optional list naming every class. Defaults to `None`.
-        preprocess: As in `FeatureVisualizationCallback`. Defaults to
-            `None`.
         steps: Int, optimisation steps per class image each time, each time
             going on from the last. Defaults to `defaults.CALLBACK_STEPS`.
-        seed: Int, the first seed (the others follow it). Defaults to
-            `defaults.CALLBACK_SEED`.
         every_n_epochs: Int. Defaults to `1`.
         max_overhead: As in `AttributionCallback`. Defaults to
             `defaults.MAX_OVERHEAD`.
-        **visualizer_kwargs: Further `FeatureVisualizer` arguments (the
-            scratch generator's `width` defaults to
-            `defaults.CALLBACK_WIDTH`, as in the other callback).
+        config: A `VisualizerConfig`, or `None`. Defaults to `None`.
+        **options: Visualizer options in place of `config`'s, by name (any
+            field of `VisualizerConfig`: `class_names`, `preprocess`,
+            `generator`, ...), with the callbacks' defaults where neither
+            names one, as in `FeatureVisualizationCallback`. `seed` is the
+            first seed (an int; the others follow it).
 
     Example:
 
@@ -110,21 +110,20 @@ class MemorizationCallback(PeriodicView):
 
     def __init__(
         self,
-        train,
-        heldout,
-        targets=None,
+        train: tuple[np.ndarray, np.ndarray],
+        heldout: tuple[np.ndarray, np.ndarray],
+        targets: Sequence[int | str] | None = None,
         seeds: int = defaults.MEMORIZATION_SEEDS,
         per_class: int = defaults.MEMORIZATION_PER_CLASS,
         nearest: int = defaults.MEMORIZATION_NEAREST,
         log_dir: str | os.PathLike = "logs",
         run_name: str = "memorization",
-        class_names: Sequence[str] | None = None,
-        preprocess: str | Callable | None = None,
+        *,
         steps: int = defaults.CALLBACK_STEPS,
-        seed: int = defaults.CALLBACK_SEED,
         every_n_epochs: int = defaults.EVERY_N_EPOCHS,
         max_overhead: float | None = defaults.MAX_OVERHEAD,
-        **visualizer_kwargs,
+        config: VisualizerConfig | None = None,
+        **options,
     ) -> None:
         super().__init__(log_dir, run_name, every_n_epochs, max_overhead)
         self.train = _pair(train, "train")
@@ -133,37 +132,24 @@ class MemorizationCallback(PeriodicView):
         self.seeds = positive_int(seeds, "seeds")
         self.per_class = positive_int(per_class, "per_class")
         self.nearest = positive_int(nearest, "nearest")
-        self.class_names = class_names
-        self.preprocess = preprocess
         self.steps = positive_int(steps, "steps")
-        self.seed = random_seed(seed)
-        if self.seed is None:
+        self.config = VisualizerConfig.for_callback(config, **options)
+        seed = self.config.seed
+        if seed is None:
             raise ValueError("`seed` must be an integer: the seeds follow it. Received: seed=None")
         # The seeds are seed, seed + 1, ...: each must be a valid seed itself,
         # not one wrapped or clipped to a seed the user never named.
-        if self.seed + self.seeds - 1 > MAX_SEED:
+        if seed + self.seeds - 1 > MAX_SEED:
             raise ValueError(
                 f"`seed + seeds - 1` must be at most {MAX_SEED}: the seeds are seed, seed + 1, ... "
-                f"Received: seed={self.seed}, seeds={self.seeds}"
+                f"Received: seed={seed}, seeds={self.seeds}"
             )
-        if (
-            check_mode(visualizer_kwargs.get("generator", "scratch"), visualizer_kwargs.get("decoder"))
-            == "scratch"
-        ):
-            visualizer_kwargs.setdefault("width", defaults.CALLBACK_WIDTH)
-        self.visualizer_kwargs = visualizer_kwargs
-        self.history = {}
+        self.history: dict[int, dict] = {}
         self.last_nearest = None
 
     def _prepare(self):
         self.visualizers = [
-            FeatureVisualizer(
-                self.model,
-                preprocess=self.preprocess,
-                seed=self.seed + n,
-                class_names=self.class_names,
-                **self.visualizer_kwargs,
-            )
+            FeatureVisualizer(self.model, config=self.config.replace(seed=self.config.seed + n))
             for n in range(self.seeds)
         ]
         first = self.visualizers[0]
@@ -184,7 +170,7 @@ class MemorizationCallback(PeriodicView):
             self.heldout,
             self.classes,
             per_class=self.per_class,
-            preprocess=self.preprocess,
+            preprocess=self.config.preprocess,
             input_shape=first.image_shape,
         )
         if self.meter.residual_shift > defaults.SHIFT_SHOWN:

@@ -9,6 +9,8 @@ coupled model's `fit`, one step per optimisation step.
   rising.
 """
 
+from __future__ import annotations
+
 import math
 import os
 
@@ -55,10 +57,10 @@ class GeneratorImageLogger(keras.callbacks.Callback):
         log_dir = directory_path(log_dir, "log_dir")
         self.run_dir = os.path.join(log_dir, validation.run_name(run_name))
         self.every_n_steps = positive_int(every_n_steps, "every_n_steps")
-        self.writer = None
-        self._steps_done = {}
+        self.writer: EventWriter | None = None
+        self._steps_done: dict[int, int] = {}
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         chunk = getattr(self.model, "chunk", None)  # a CoupledModel declares it
         if chunk is None:
             raise ValueError(
@@ -73,16 +75,17 @@ class GeneratorImageLogger(keras.callbacks.Callback):
         self._starts = [self._steps_done.get(name, 0) for name in self._names]
         self._batches = 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self._batches = batch + 1
         self._write([i for i in range(len(self._names)) if self._step(i) % self.every_n_steps == 0])
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self._batches:
             self._write([i for i in range(len(self._names)) if self._step(i) % self.every_n_steps != 0])
         for i, name in enumerate(self._names):
             self._steps_done[name] = self._step(i)
-        self.writer.flush()
+        if self.writer is not None:
+            self.writer.flush()
 
     def _step(self, index):
         """Target `index`'s own step: a warm-started target goes on counting."""
@@ -100,7 +103,7 @@ class GeneratorImageLogger(keras.callbacks.Callback):
             self.writer.images(name, images[i : i + 1], step=step)
             self.writer.scalar(f"activation/{name}", values[i], step=step)
 
-    def close(self):
+    def close(self) -> None:
         """Close the event file (a later step opens a new one)."""
         if self.writer is not None:
             self.writer.close()
@@ -137,13 +140,13 @@ class ActivationEarlyStopping(keras.callbacks.Callback):
         min_delta = number(min_delta, "min_delta", minimum=0)
         self.patience = positive_int(patience, "patience")
         self.min_delta = float(min_delta)
-        self.stopped_steps = []
+        self.stopped_steps: list[int] = []
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self.best = -math.inf
         self.wait = 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         value = float((logs or {}).get("activation", math.nan))
         if not math.isfinite(value):
             return

@@ -1,15 +1,17 @@
-"""`PeriodicView`: what the attribution and memorisation callbacks share.
+"""`PeriodicView`: the base of the three callbacks, and what they share.
 
-It imports no concrete callback; `preserved_random_state`, which every
-callback uses, lives here.
-
-Every `every_n_epochs` epochs, and after the last, a view of the model is
-computed and written to its own TensorBoard run; a view that failed warns
-and training goes on; a view that cost more than `max_overhead` of the
-training time since the last one makes the next epochs wait (the last epoch
-is always shown); its cost is logged as `<key>_seconds`. The model and the
-run's global random state are only read.
+It imports no concrete callback. Every `every_n_epochs` epochs, and after
+the last, a view of the model is computed and written to its own
+TensorBoard run; a view that failed warns and training goes on; a view that
+cost more than `max_overhead` of the training time since the last one makes
+the next epochs wait (the last epoch is always shown), unless the view
+keeps to the budget itself (`skips_epochs = False`: the feature
+visualization cuts its steps instead); its cost is logged as
+`<key>_seconds`. The model and the run's global random state are only read
+(`preserved_random_state`).
 """
+
+from __future__ import annotations
 
 import contextlib
 import os
@@ -45,7 +47,9 @@ class PeriodicView(keras.callbacks.Callback):
     """Base class: subclasses define `name`, `key`, `_prepare()` and `_view(epoch)`.
 
     `name` says what a view is in messages (plural: "attribution maps");
-    `key` starts its cost scalar, `<key>_seconds`.
+    `key` starts its cost scalar, `<key>_seconds`. A subclass that keeps to
+    `max_overhead` by itself sets `skips_epochs = False`; `failure_note`
+    ends the warning of a failed view, and `_failed()` runs after one.
 
     `_prepare` runs in `on_train_begin` (build, and check everything that
     can be checked before the first epoch); `_view(epoch)` computes and
@@ -65,56 +69,76 @@ class PeriodicView(keras.callbacks.Callback):
         over_budget_epochs: Epochs skipped to stay within `max_overhead`.
         skipped_epochs: Epochs whose view failed (a warning said why).
         seconds: Dict, epoch to the seconds its view took.
+        last_epoch: The last epoch that ended (0-based), or `None`.
     """
 
     name = "views"
     key = "view"
+    skips_epochs = True
+    failure_note = ""
 
-    def __init__(self, log_dir, run_name, every_n_epochs, max_overhead):
+    def __init__(
+        self,
+        log_dir: str | os.PathLike,
+        run_name: str,
+        every_n_epochs: int,
+        max_overhead: float | None,
+    ) -> None:
         super().__init__()
         self.log_dir = directory_path(log_dir, "log_dir")
         self.run_name = validation.run_name(run_name)
         self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
-        self.writer = None
+        self.writer: EventWriter | None = None
+        self.logged_epochs: list[int] = []
+        self.skipped_epochs: list[int] = []
+        self.over_budget_epochs: list[int] = []
+        self.seconds: dict[int, float] = {}
+        self.last_epoch: int | None = None
+        self._training_seconds = 0.0
+        self._epoch_began: float | None = None
 
-    def on_train_begin(self, logs=None):
+    @property
+    def run_dir(self) -> str:
+        """The folder the event files go to: `log_dir/run_name`."""
+        return os.path.join(self.log_dir, self.run_name)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
         with preserved_random_state():
             run_apart(self._prepare)
-        run_dir = os.path.join(self.log_dir, self.run_name)
-        writable_directory(run_dir)
-        self.writer = EventWriter(run_dir)
+        writable_directory(self.run_dir)
+        self.writer = EventWriter(self.run_dir)
         self.logged_epochs, self.skipped_epochs, self.over_budget_epochs = [], [], []
         self.seconds = {}
-        self._last_epoch = None
+        self.last_epoch = None
         self._training_seconds = 0.0
         self._epoch_began = None
         self._warned_skip = False
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch_began = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._last_epoch = epoch
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.last_epoch = epoch
         if self._epoch_began is not None:
             self._training_seconds += time.perf_counter() - self._epoch_began
         if (epoch + 1) % self.every_n_epochs == 0:
             self._run(epoch)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         try:
             # The last epoch is shown even if the budget skipped it: it is the model fit returns.
             done = self.logged_epochs + self.skipped_epochs
-            if self._last_epoch is not None and self._last_epoch not in done:
-                if self._last_epoch in self.over_budget_epochs:
-                    self.over_budget_epochs.remove(self._last_epoch)
-                self._run(self._last_epoch, forced=True)
+            if self.last_epoch is not None and self.last_epoch not in done:
+                if self.last_epoch in self.over_budget_epochs:
+                    self.over_budget_epochs.remove(self.last_epoch)
+                self._run(self.last_epoch, forced=True)
         finally:
             if self.writer is not None:
                 self.writer.close()
 
     def _over_budget(self):
-        if self.max_overhead is None or not self.seconds:
+        if not self.skips_epochs or self.max_overhead is None or not self.seconds:
             return False
         return list(self.seconds.values())[-1] > self.max_overhead * self._training_seconds
 
@@ -138,9 +162,10 @@ class PeriodicView(keras.callbacks.Callback):
             self._write_scalars(epoch, seconds=seconds, skipped=0.0)
         except Exception as error:  # a failed view must not end the user's training
             self.skipped_epochs.append(epoch)
+            self._failed()
             warnings.warn(
                 f"{type(self).__name__}: the {self.name} of epoch {epoch + 1} failed and are "
-                f"skipped; training goes on. ({type(error).__name__}: {error})",
+                f"skipped; training goes on{self.failure_note}. ({type(error).__name__}: {error})",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -157,6 +182,8 @@ class PeriodicView(keras.callbacks.Callback):
             "seconds": f"Seconds the {self.name} of this epoch took.",
             "skipped": f"1 where max_overhead skipped this epoch's {self.name}, 0 where they ran.",
         }
+        if not self.skips_epochs:
+            values.pop("skipped", None)
         for name, value in values.items():
             self.writer.scalar(f"{self.key}_{name}", value, step=epoch, description=descriptions[name])
         self.writer.flush()
@@ -174,6 +201,9 @@ class PeriodicView(keras.callbacks.Callback):
             RuntimeWarning,
             stacklevel=3,
         )
+
+    def _failed(self):
+        """After a failed view: nothing to undo here."""
 
     def _prepare(self):
         raise NotImplementedError

@@ -8,23 +8,25 @@ under training is only read: its weights, optimizer, trainable flags and the
 run's global random state are left exactly as they were.
 """
 
+from __future__ import annotations
+
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-import keras
 import numpy as np
 
-from keras_featviz import defaults, validation
-from keras_featviz.callbacks.periodic import preserved_random_state
+from keras_featviz import defaults
+from keras_featviz.callbacks.periodic import PeriodicView
+from keras_featviz.config import VisualizerConfig
 from keras_featviz.dataset_search import ExampleFinder
 from keras_featviz.devices import run_apart
-from keras_featviz.generator_source import check_mode
 from keras_featviz.objectives import Objective
 from keras_featviz.results import write_atomically
-from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, EventWriter, log_visualization, unique_tags
-from keras_featviz.validation import directory_path, number, positive_int, random_seed, writable_directory
+from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, log_visualization, unique_tags
+from keras_featviz.validation import directory_path, positive_int, writable_directory
 from keras_featviz.visualizer import FeatureVisualizer
 
 EXAMPLES_DESCRIPTION = (
@@ -37,7 +39,7 @@ STEPS_DESCRIPTION = (
 )
 
 
-class FeatureVisualizationCallback(keras.callbacks.Callback):
+class FeatureVisualizationCallback(PeriodicView):
     """Log, epoch by epoch, the image each target of the model responds to most.
 
     Every `every_n_epochs` epochs, and at the end of training, the targets
@@ -48,8 +50,9 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
     objective's name, e.g. `class_3` or `conv2/channel_5`), a labelled grid
     of all targets under `grid`, and the scalars `activation/<label>`,
     `probability/<label>` (class targets: the softmax probability of the
-    target class on its image) and `success_rate` (share of class targets
-    the model ranks first on their own image). No data is needed, so any
+    target class on its image), `success_rate` (share of class targets
+    the model ranks first on their own image), `steps` and
+    `visualization_seconds` (what each epoch's images took). No data is needed, so any
     `fit` input works. Pointed at the `log_dir` of a `TensorBoard` callback,
     it writes into its own run folder beside `train` and `validation`.
 
@@ -66,16 +69,6 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             to `None`.
         log_dir: Directory of the TensorBoard logs. Defaults to `"logs"`.
         run_name: The run folder inside `log_dir`. Defaults to `"featviz"`.
-        class_names: Optional list naming every class, used for tags and
-            labels. Defaults to `None`.
-        generator: `"scratch"`, `"pretrained"` (with `decoder`), an image
-            parameterisation (`"pixels"`, `"fourier"`, `"fourier_phase"`)
-            or a `keras.Model`, as in `FeatureVisualizer`. Defaults to
-            `"scratch"`.
-        decoder: The decoder of `"pretrained"` mode: a `.keras` path, a
-            `DenoisingAutoencoder` or a model. Defaults to `None`.
-        preprocess: Applied to RGB 0-255 images before the model, as in
-            `FeatureVisualizer`. Defaults to `None`.
         steps: Int, the most optimisation steps per target each time the
             targets are visualized; each time continues from the last
             (warm start). Defaults to `defaults.CALLBACK_STEPS` (10).
@@ -97,8 +90,6 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             written there, in `epoch_001/`, `epoch_002/`, ... (numbered from
             1, as Keras' progress bar and `ModelCheckpoint` count).
             Defaults to `None`.
-        seed: Int or `None`, for repeatable images (see
-            `defaults.CALLBACK_SEED`). Defaults to `0`.
         examples: Optional data to find dataset examples in each time: an
             array, `(x, y)`, `tf.data.Dataset` or `keras.utils.PyDataset` of
             images as the model takes them (as `fit` gets them, whatever
@@ -112,15 +103,17 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             `defaults.EXAMPLES_K`.
         verbose: 0 or 1; 1 prints one line per visualized epoch. Defaults
             to `0`.
-        **visualizer_kwargs: Further `FeatureVisualizer` arguments:
-            `penalty`, `width`, `batch_size`, `optimizer`, `jit_compile`,
-            `memory_budget`, `precision`, `transforms`, `downsample`,
-            `colors`, `pyramid`, `input_shape`.
-            The scratch generator's `width` defaults to
-            `defaults.CALLBACK_WIDTH` (0.25) here (the
-            paper's `1.0` costs about 16 times more per step): watching
-            should cost a fraction of an epoch, and the warm start makes
-            up for the narrower generator over the epochs.
+        config: A `VisualizerConfig`, or `None`. Defaults to `None`.
+        **options: Visualizer options in place of `config`'s, by name: any
+            field of `VisualizerConfig` (`class_names`, `preprocess`,
+            `generator`, `decoder`, `seed`, `width`, `transforms`, ...).
+            Where neither names one, the callback's defaults apply
+            (`VisualizerConfig.for_callback`): the scratch generator, seed
+            `defaults.CALLBACK_SEED` (0) and, for the scratch generator,
+            width `defaults.CALLBACK_WIDTH` (0.25; the paper's `1.0` costs
+            about 16 times more per step): watching should cost a fraction
+            of an epoch, and the warm start makes up for the narrower
+            generator over the epochs.
 
     Example:
 
@@ -146,129 +139,58 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
             written.
     """
 
+    name = "images"
+    key = "visualization"
+    skips_epochs = False
+    failure_note = " and the next ones start afresh"
+
     def __init__(
         self,
         targets: int | Objective | Sequence[int | Objective] | None = None,
         log_dir: str | os.PathLike = "logs",
         run_name: str = "featviz",
-        class_names: Sequence[str] | None = None,
-        generator: str | keras.Model = "scratch",
-        decoder: str | os.PathLike | keras.Model | None = None,
-        preprocess: str | Callable | None = None,
+        *,
         steps: int = defaults.CALLBACK_STEPS,
         max_overhead: float | None = defaults.MAX_OVERHEAD,
         every_n_epochs: int = defaults.EVERY_N_EPOCHS,
         image_dir: str | os.PathLike | None = None,
-        seed: int | None = defaults.CALLBACK_SEED,
-        examples=None,
+        examples: Any = None,
         examples_k: int = defaults.EXAMPLES_K,
         verbose: int = 0,
-        **visualizer_kwargs,
+        config: VisualizerConfig | None = None,
+        **options,
     ) -> None:
-        super().__init__()
-        unknown = set(visualizer_kwargs) - {
-            "penalty",
-            "width",
-            "batch_size",
-            "optimizer",
-            "jit_compile",
-            "memory_budget",
-            "precision",
-            "transforms",
-            "downsample",
-            "colors",
-            "pyramid",
-            "input_shape",
-        }
-        if unknown:
-            raise TypeError(
-                f"Unknown arguments for FeatureVisualizationCallback. Received: {sorted(unknown)}"
-            )
-        if check_mode(generator, decoder) == "scratch":
-            visualizer_kwargs.setdefault("width", defaults.CALLBACK_WIDTH)
+        super().__init__(log_dir, run_name, every_n_epochs, max_overhead)
+        self.config = VisualizerConfig.for_callback(config, **options)
         self.targets = targets
-        self.log_dir = directory_path(log_dir, "log_dir")
-        self.run_name = validation.run_name(run_name)
-        self.class_names = class_names
-        self.generator = generator
-        self.decoder = decoder
-        self.preprocess = preprocess
         self.steps = positive_int(steps, "steps")
-        self.max_overhead = number(max_overhead, "max_overhead", minimum=0, inclusive=False, optional=True)
-        self.every_n_epochs = positive_int(every_n_epochs, "every_n_epochs")
         self.image_dir = directory_path(image_dir, "image_dir", optional=True)
-        self.seed = random_seed(seed)
         self.examples = examples
         self.examples_k = positive_int(examples_k, "examples_k")
         self.verbose = verbose
-        self.visualizer_kwargs = visualizer_kwargs
         self.visualizer = None
         self.finder = None
-        self.writer = None
         self._visualized_model = None
 
-    @property
-    def run_dir(self):
-        """The folder the event files go to: `log_dir/run_name`."""
-        return os.path.join(self.log_dir, self.run_name)
+    # -- PeriodicView -----------------------------------------------------------
 
-    # -- keras.callbacks.Callback ---------------------------------------------
-
-    def on_train_begin(self, logs=None):
-        with preserved_random_state():
-            run_apart(self._build)
-        writable_directory(self.run_dir)
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
         if self.image_dir is not None:
             writable_directory(self.image_dir, "image_dir")
-        self.writer = EventWriter(self.run_dir)
-        self.last_epoch = None
-        self.logged_epochs = []
-        self.skipped_epochs = []
-        self.seconds = {}
-        self.steps_run = {}
+        self.steps_run: dict[int, int] = {}
         self._warned_cut = False
         self.last_result = None
-        self._training_seconds = 0.0
-        self._epoch_began = None
         self._costs = None  # (seconds of one step, seconds besides the steps)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_began = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.last_epoch = epoch
-        if self._epoch_began is not None:
-            self._training_seconds += time.perf_counter() - self._epoch_began
-        if (epoch + 1) % self.every_n_epochs == 0:
-            self._visualize(epoch)
-
-    def on_train_end(self, logs=None):
-        try:
-            done = self.logged_epochs + self.skipped_epochs
-            if self.last_epoch is not None and self.last_epoch not in done:
-                self._visualize(self.last_epoch)
-        finally:
-            if self.writer is not None:
-                self.writer.close()
-
-    # -- the work -------------------------------------------------------------
-
-    def _build(self):
+    def _prepare(self):
         """The visualizer for `self.model`, targets checked and compiled.
 
         A second `fit` of the same model keeps the visualizer, so its
         generators go on from where the first run left them.
         """
         if self.visualizer is None or self._visualized_model is not self.model:
-            self.visualizer = FeatureVisualizer(
-                self.model,
-                generator=self.generator,
-                decoder=self.decoder,
-                preprocess=self.preprocess,
-                seed=self.seed,
-                class_names=self.class_names,
-                **self.visualizer_kwargs,
-            )
+            self.visualizer = FeatureVisualizer(self.model, config=self.config)
             self._visualized_model = self.model
             self.finder = None
         targets = self.targets
@@ -289,6 +211,36 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         if self.finder is not None:
             self.finder.check(self.examples)
 
+    def _view(self, epoch):
+        started = time.perf_counter()
+        steps = self._steps_now(epoch)
+        result = self._optimised(steps)
+        self._write(result, epoch)
+        seconds = time.perf_counter() - started
+        self.steps_run[epoch] = steps
+        self.writer.scalar("steps", steps, step=epoch, description=STEPS_DESCRIPTION)
+        if steps < self.steps:
+            self._warn_cut(epoch, steps)
+        step_s = self.visualizer.last_step_seconds
+        # The first visualization also traces and compiles: its time
+        # besides the steps says nothing of the next ones.
+        other_s = 0.0 if self._costs is None else max(0.0, seconds - steps * step_s)
+        self._costs = (step_s, other_s)
+        self.last_result = result
+        if self.verbose:
+            rate = result.success_rate
+            ranked = "" if np.isnan(rate) else f", {rate:.0%} ranked first"
+            print(
+                f"FeatureVisualizationCallback: epoch {epoch + 1}: "
+                f"{len(result)} targets, {steps} steps, in {seconds:.1f} s{ranked}"
+            )
+
+    def _failed(self):
+        # A half-made warm state is not continued.
+        self.visualizer.forget()
+
+    # -- the work -------------------------------------------------------------
+
     def _steps_now(self, epoch):
         """`steps`, or fewer to stay within `max_overhead` of the training time
         (never below `defaults.CALLBACK_MIN_STEPS`); on the last epoch, `steps`
@@ -302,45 +254,6 @@ class FeatureVisualizationCallback(keras.callbacks.Callback):
         budget = self.max_overhead * self._training_seconds - other_s
         floor = min(self.steps, defaults.CALLBACK_MIN_STEPS)
         return int(min(self.steps, max(floor, budget // max(step_s, 1e-9))))
-
-    def _visualize(self, epoch):
-        started = time.perf_counter()
-        steps = self._steps_now(epoch)
-        self._training_seconds = 0.0
-        try:
-            with preserved_random_state():
-                result = run_apart(lambda: self._optimised(steps))
-            self._write(result, epoch)
-        except Exception as error:  # a failed picture must not end the user's training
-            self.visualizer.forget()
-            self.skipped_epochs.append(epoch)
-            warnings.warn(
-                f"FeatureVisualizationCallback: the visualization of epoch "
-                f"{epoch + 1} failed and is skipped; training goes on and the "
-                f"next visualization starts afresh. ({type(error).__name__}: {error})",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return
-        self.seconds[epoch] = time.perf_counter() - started
-        self.steps_run[epoch] = steps
-        self.writer.scalar("steps", steps, step=epoch, description=STEPS_DESCRIPTION)
-        if steps < self.steps:
-            self._warn_cut(epoch, steps)
-        step_s = self.visualizer.last_step_seconds
-        # The first visualization also traces and compiles: its time
-        # besides the steps says nothing of the next ones.
-        other_s = 0.0 if self._costs is None else max(0.0, self.seconds[epoch] - steps * step_s)
-        self._costs = (step_s, other_s)
-        self.logged_epochs.append(epoch)
-        self.last_result = result
-        if self.verbose:
-            rate = result.success_rate
-            ranked = "" if np.isnan(rate) else f", {rate:.0%} ranked first"
-            print(
-                f"FeatureVisualizationCallback: epoch {epoch + 1}: "
-                f"{len(result)} targets, {steps} steps, in {self.seconds[epoch]:.1f} s{ranked}"
-            )
 
     def _optimised(self, steps):
         self.visualizer.sync_weights()

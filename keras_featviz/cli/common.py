@@ -4,18 +4,18 @@ and option groups of the parsers. Nothing here loads Keras at import.
 """
 
 import argparse
+import dataclasses
 import difflib
 import os
 import sys
 
 from keras_featviz import defaults, validation
+from keras_featviz.config import GENERATOR_CHOICES, VisualizerConfig
 
 # `--size`'s largest side (`defaults.MAX_IMAGE_SIDE`), here so that `--help`
 # needs no Keras.
 MAX_SIDE = defaults.MAX_IMAGE_SIDE
-# The generator choices of `generator_source.GENERATOR_MODES`, here so that `--help`
-# needs no Keras (a test checks that the two agree).
-GENERATORS = ("auto", "scratch", "pretrained", "pixels", "fourier", "fourier_phase")
+GENERATORS = GENERATOR_CHOICES
 SEED_HELP = f"random seed (default: {defaults.COMMAND_SEED})"
 APPLICATIONS = {
     "vgg16": "VGG16",
@@ -265,13 +265,6 @@ def auto_or(parse):
     return lambda text: "auto" if text == "auto" else parse(text)
 
 
-def devices_type(text):
-    """An argparse type: `all`, or a number of devices >= 1."""
-    if text == "all":
-        return text
-    return positive_type("--devices")(text)
-
-
 def add_model_options(command):
     """The options that say how to load and feed MODEL."""
     command.add_argument(
@@ -288,18 +281,41 @@ def add_model_options(command):
     command.add_argument("--class-names", help="a text file with one class name per line")
 
 
+def config_type(field):
+    """An argparse type for a `VisualizerConfig` field: its `words`
+    (`auto`, `all`) as they are, other text parsed and checked by the
+    field's own rule, named by its flag."""
+    meta = field.metadata
+    flag, parse, check = meta["flag"], meta["parse"], meta["check"]
+
+    def value(text):
+        if text in meta["words"]:
+            return text
+        parsed = parsed_value(text, parse, flag) if parse in (int, float) else parse(text)
+        return parsed if check is None else check(parsed, flag)
+
+    return argument_type(value)
+
+
 def add_visualizer_options(command):
-    """The options that load MODEL and make its `FeatureVisualizer` (`make_visualizer`)."""
+    """The options that load MODEL and make its `FeatureVisualizer` (`make_visualizer`):
+    one flag for each `VisualizerConfig` field that has one, from the field's metadata."""
     add_model_options(command)
-    command.add_argument(
-        "--mode",
-        choices=GENERATORS,
-        default="auto",
-        help="how the image is made: the paper's generator trained from scratch, a pretrained "
-        "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase); "
-        "auto is scratch below 128 pixels a side and fourier from 128 up (default: auto)",
-    )
-    command.add_argument("--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)")
+    for field in dataclasses.fields(VisualizerConfig):
+        meta = field.metadata
+        if meta["flag"] is None:
+            continue
+        default = field.default if meta["cli_default"] is dataclasses.MISSING else meta["cli_default"]
+        kwargs = {"dest": field.name, "help": meta["help"]}
+        if meta["action"] is not None:
+            kwargs["action"] = meta["action"]
+        elif meta["parse"] is None:
+            kwargs.update(choices=meta["choices"], default=default)
+        else:
+            scaled = default / meta["scale"] if meta["scale"] != 1 else default
+            metavar = meta["flag"][2:].upper().replace("-", "_")
+            kwargs.update(type=config_type(field), default=scaled, metavar=metavar)
+        command.add_argument(meta["flag"], **kwargs)
     command.add_argument(
         "--steps",
         type=positive_type("--steps"),
@@ -308,53 +324,28 @@ def add_visualizer_options(command):
         f"{defaults.LARGE_IMAGE_SIDE} pixels a side or more)",
     )
     command.add_argument(
-        "--batch-size",
-        type=positive_type("--batch-size"),
-        default=defaults.BATCH_SIZE,
-        help=f"most targets per step (default: {defaults.BATCH_SIZE})",
-    )
-    command.add_argument(
-        "--memory-gb",
-        type=above_zero_type("--memory-gb"),
-        default=defaults.MEMORY_BUDGET / 2**30,
-        help="memory a step may keep; cuts smaller chunks to fit "
-        f"(default: {defaults.MEMORY_BUDGET / 2**30:g})",
-    )
-    command.add_argument(
-        "--width",
-        type=auto_or(above_zero_type("--width")),
-        default=defaults.WIDTH,
-        help="scratch generator width multiplier, 1 is the paper's; auto: 1 below "
-        f"{defaults.LARGE_IMAGE_SIDE} pixels a side, else sized to cost at most the "
-        f"classifier (default: {defaults.WIDTH})",
-    )
-    command.add_argument(
-        "--precision",
-        choices=["float32", "mixed_bfloat16", "mixed_float16"],
-        help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
-        "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
-        "the model's own policy)",
-    )
-    command.add_argument(
-        "--transforms",
-        choices=["auto", "standard", "none"],
-        default=defaults.TRANSFORMS,
-        help="random shift, zoom and rotation before the classifier at each step; auto: standard "
-        f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
-    )
-    command.add_argument(
         "--pre-activation",
         action="store_true",
         help="read --layer before its activation (a fused ReLU holds a dead filter at 0)",
     )
-    command.add_argument("--seed", type=seed_type, default=defaults.COMMAND_SEED, help=SEED_HELP)
-    command.add_argument(
-        "--devices",
-        type=devices_type,
-        default=defaults.CLI_DEVICES,
-        help="on the JAX backend, the devices each chunk of targets is cut across: all, or a number "
-        f"(default: {defaults.CLI_DEVICES}; other backends use their default device)",
-    )
+
+
+def config_of(args, **options):
+    """The `VisualizerConfig` of the flags `add_visualizer_options` added, with `options`.
+
+    Raises:
+        CommandError: for values that break an option's rule together
+            (`--mode pretrained` without `--decoder`), or a missing decoder
+            file.
+    """
+    for field in dataclasses.fields(VisualizerConfig):
+        if field.metadata["flag"] is not None and field.name not in options:
+            value = getattr(args, field.name)
+            options[field.name] = value * field.metadata["scale"] if field.metadata["scale"] != 1 else value
+    try:
+        return VisualizerConfig(**options)
+    except (ValueError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from None
 
 
 def targets_of(args, count, channel_count, names=None):

@@ -11,6 +11,7 @@ from keras_featviz.cli.common import (
     FIGURES,
     CommandError,
     add_visualizer_options,
+    config_of,
     load_classifier,
     positive_type,
     read_class_names,
@@ -21,43 +22,27 @@ from keras_featviz.cli.common import (
 def make_visualizer(args, check_out=True):
     """`(model, visualizer, preprocess)` for the options of `add_visualizer_options`.
 
-    The output folders and the generator options are checked before the
+    The output folders and the visualizer options are checked before the
     model loads.
     """
     import keras_featviz
-    from keras_featviz import preprocessing
-    from keras_featviz.generator_source import check_mode
     from keras_featviz.tensorboard import import_tensorflow
 
+    config = config_of(args, preprocess=args.preprocess)
     try:
-        check_mode(args.mode, args.decoder)
-        if args.preprocess is not None:
-            preprocessing.get(args.preprocess)
         # Output folders are checked before the long run, not after it.
         if check_out and args.out:
             validation.writable_directory(args.out, "--out", create=False)
         if getattr(args, "logdir", None) is not None:
             validation.writable_directory(args.logdir, "--logdir", create=False)
             import_tensorflow(quiet=True)  # its summary writer, on any backend
-    except (ValueError, FileNotFoundError, ImportError) as error:
+    except (ValueError, ImportError) as error:
         raise CommandError(str(error)) from None
     _start_processes(args)
     model, preprocess = load_classifier(args.model, args.weights)
     preprocess = args.preprocess or preprocess
     try:
-        visualizer = keras_featviz.FeatureVisualizer(
-            model,
-            args.mode,
-            decoder=args.decoder,
-            preprocess=preprocess,
-            seed=args.seed,
-            width=args.width,
-            batch_size=args.batch_size,
-            memory_budget=args.memory_gb * 2**30,
-            precision=args.precision,
-            transforms=args.transforms,
-            devices=args.devices,
-        )
+        visualizer = keras_featviz.FeatureVisualizer(model, config=config.replace(preprocess=preprocess))
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
     if args.class_names is not None:
