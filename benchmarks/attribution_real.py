@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from imagenet_models import efficientnet_lite, natural_photos  # noqa: E402
 
-from keras_featviz.attribution import METHODS, Attributor  # noqa: E402
+from keras_featviz.views.attribution import METHODS, Attributor  # noqa: E402
 
 
 def main():

@@ -36,8 +36,8 @@ import keras  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
-from keras_featviz.attribution import METHODS, SIGNED_METHODS, Attributor  # noqa: E402
-from keras_featviz.sheets import normalized  # noqa: E402
+from keras_featviz.io.sheets import normalized  # noqa: E402
+from keras_featviz.views.attribution import METHODS, SIGNED_METHODS, Attributor  # noqa: E402
 
 SIZE, CUE_CLASS, PATCH = 32, 3, 4
 COLUMNS = ("trained", "random", "trained points", "random points", "drawn", "magnitude")

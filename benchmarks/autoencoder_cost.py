@@ -25,8 +25,8 @@ import keras
 import numpy as np
 
 import keras_featviz
-from keras_featviz.autoencoder import CropBatches
-from keras_featviz.data import random_crop, shrunk
+from keras_featviz.io.folders import random_crop, shrunk
+from keras_featviz.makers.autoencoder import CropBatches
 
 SIDE = 224
 TRAIN_PHOTOS = (

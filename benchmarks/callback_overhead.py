@@ -92,7 +92,7 @@ def main(argv=None):
         args.json = os.path.join(HERE, "results", name)
 
     from keras_featviz.callbacks import FeatureVisualizationCallback
-    from keras_featviz.data import CLASS_NAMES
+    from keras_featviz.shapes import CLASS_NAMES
 
     settings = workloads.SHAPES
     kwargs = {"jit_compile": True} if args.jit else {}

@@ -29,7 +29,7 @@ import time
 import keras
 import numpy as np
 
-from keras_featviz import defaults, generators
+from keras_featviz import defaults
 from keras_featviz.demo import (
     CLASS_NAMES,
     CUE_SHOWS,
@@ -38,7 +38,8 @@ from keras_featviz.demo import (
     train_shapes_autoencoder,
     train_shapes_classifier,
 )
-from keras_featviz.layers import FeatureVector
+from keras_featviz.makers import generators
+from keras_featviz.makers.layers import FeatureVector
 from keras_featviz.visualizer import FeatureVisualizer
 
 from workloads import ConstantStart

@@ -10,7 +10,7 @@ GPUs each device adds its own compute.
 
 Then, on one device, a few steps of VGG16 at 224x224 (no weights) with the
 defaults (the Fourier image, 150 steps a target) give seconds per target,
-the estimated memory per target (`keras_featviz.memory`) and the projected
+the estimated memory per target (`keras_featviz.optimization.memory`) and the projected
 time for all 1,000 classes and every one of VGG16's 4,224 convolution
 channels, on this machine and divided over N devices as fast as it.
 
@@ -51,7 +51,8 @@ def sweep(devices):
 def vgg16_projection(steps=5, targets=8):
     import keras
 
-    from keras_featviz import FeatureVisualizer, defaults, memory
+    from keras_featviz import FeatureVisualizer, defaults
+    from keras_featviz.optimization import memory
 
     model = keras.applications.VGG16(weights=None)
     visualizer = FeatureVisualizer(model, preprocess="caffe", seed=0, batch_size=targets)

@@ -243,7 +243,7 @@ def natural_photos(size):
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from keras_featviz.imagenet import class_names
+    from keras_featviz.io.imagenet import class_names
 
     names = class_names()
     for variant in VARIANTS:

@@ -51,8 +51,8 @@ import keras  # noqa: E402
 
 from keras_featviz import FeatureVisualizer  # noqa: E402
 from keras_featviz.callbacks import MemorizationCallback  # noqa: E402
-from keras_featviz.data import augment, shapes_data  # noqa: E402
-from keras_featviz.memorization import MemorizationMeter  # noqa: E402
+from keras_featviz.shapes import augment, shapes_data  # noqa: E402
+from keras_featviz.views.memorization import MemorizationMeter  # noqa: E402
 
 SIZE, CLASSES, SEEDS = 32, 6, (0, 1, 2)
 REGIMES = {

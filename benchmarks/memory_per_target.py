@@ -3,7 +3,7 @@
 Runs two optimisation steps of a classifier (VGG16 at 224x224 without
 weights, by default) with two chunk sizes, each in its own process, and
 prints how much the process's peak memory grew per added target, beside
-what `keras_featviz.memory` estimates. The estimate cuts chunks to
+what `keras_featviz.optimization.memory` estimates. The estimate cuts chunks to
 `FeatureVisualizer(memory_budget=...)`; it should be at or a little above
 the measured growth.
 
@@ -24,7 +24,9 @@ def measure(mode, targets_per_step):
     """Peak RSS (MiB) of a process that runs 2 steps with `targets_per_step` targets."""
     import keras
 
-    from keras_featviz import FeatureVisualizer, generators, memory
+    from keras_featviz import FeatureVisualizer
+    from keras_featviz.makers import generators
+    from keras_featviz.optimization import memory
 
     vgg = keras.applications.VGG16(weights=None)
     kwargs = (

@@ -1,6 +1,6 @@
 """Do the small-image defaults reveal planted cues of several kinds?
 
-For each kind of planted cue in `keras_featviz.data.CUE_KINDS` (the demo's
+For each kind of planted cue in `keras_featviz.shapes.CUE_KINDS` (the demo's
 white square at the top left, a pink patch at a random corner, a yellow
 frame, a cyan dot at a fixed place, faint diagonal stripes) and each seed:
 the demo's shapes classifier is trained with that cue on every image of
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_featviz.data import CUE_KINDS, shapes_data
 from keras_featviz.demo import cue_scores, train_shapes_autoencoder, train_shapes_classifier
+from keras_featviz.shapes import CUE_KINDS, shapes_data
 from keras_featviz.visualizer import FeatureVisualizer
 
 HERE = Path(__file__).resolve().parent

@@ -121,7 +121,7 @@ def make_images(setup, maker, classes, steps, seed, out):
 def _dog_names():
     from imagenet_models import DOG_BREEDS
 
-    from keras_featviz.imagenet import class_names
+    from keras_featviz.io.imagenet import class_names
 
     return [class_names()[i] for i in DOG_BREEDS]
 

@@ -22,10 +22,11 @@ import time
 import keras
 import numpy as np
 
-from keras_featviz import defaults, generators
-from keras_featviz.data import augment, shapes_data
+from keras_featviz import defaults
 from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, train_shapes_classifier
-from keras_featviz.layers import FeatureVector
+from keras_featviz.makers import generators
+from keras_featviz.makers.layers import FeatureVector
+from keras_featviz.shapes import augment, shapes_data
 from keras_featviz.visualizer import FeatureVisualizer
 
 from workloads import ConstantStart

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz.costs import forward_flops
-from keras_featviz.layers import FeatureVector
+from keras_featviz.makers.costs import forward_flops
+from keras_featviz.makers.layers import FeatureVector
 
 SHAPES = {"size": 32, "classes": 18, "train": 3600, "epochs": 10, "dae_epochs": 6, "seed": 0}  # the demo's
 
@@ -95,8 +95,8 @@ def step_flops(generator, classifier, batch):
 
 def _featviz(classifier, decoder, preprocess, targets, steps, args, mode, reference):
     import keras_featviz
-    from keras_featviz import generators
-    from keras_featviz.generator_source import load_decoder
+    from keras_featviz.makers import generators
+    from keras_featviz.makers.generator_source import load_decoder
 
     kwargs = {"decoder": decoder} if mode == "pretrained" else {"width": args.width}
     if not reference:

@@ -41,7 +41,7 @@ def make_logs(log_dir):
 
     from keras_featviz import FeatureVisualizer, objectives
     from keras_featviz.callbacks import AttributionCallback, FeatureVisualizationCallback
-    from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, EventWriter
+    from keras_featviz.io.tensorboard import TENSORBOARD_LAYOUT, EventWriter
 
     images, labels = digits()
     keras.utils.set_random_seed(0)

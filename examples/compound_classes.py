@@ -22,8 +22,8 @@ import numpy as np
 
 import keras_featviz
 from keras_featviz import defaults, objectives
-from keras_featviz.data import CLASS_NAMES
 from keras_featviz.demo import train_shapes_classifier
+from keras_featviz.shapes import CLASS_NAMES
 
 PAIRS = ((0, 8), (5, 15))  # circle_line + square_filled, triangle_filled + cross_line
 

@@ -14,8 +14,8 @@ import argparse
 
 import keras_featviz
 from keras_featviz import defaults
-from keras_featviz.data import CLASS_NAMES
 from keras_featviz.demo import cue_contrast, train_shapes_classifier
+from keras_featviz.shapes import CLASS_NAMES
 
 
 def main(argv=None):

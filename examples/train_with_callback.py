@@ -24,8 +24,8 @@ import keras
 import numpy as np
 
 from keras_featviz.callbacks import FeatureVisualizationCallback
-from keras_featviz.data import CLASS_NAMES, augment, shapes_data
 from keras_featviz.demo import shapes_classifier
+from keras_featviz.shapes import CLASS_NAMES, augment, shapes_data
 
 
 def main(argv=None):

@@ -32,15 +32,15 @@ import importlib
 __version__ = "0.2.0"
 
 _ATTRIBUTES = {
-    "Attributor": "keras_featviz.attribution",
-    "dataset_examples": "keras_featviz.dataset_search",
-    "DenoisingAutoencoder": "keras_featviz.autoencoder",
+    "Attributor": "keras_featviz.views.attribution",
+    "dataset_examples": "keras_featviz.views.dataset_search",
+    "DenoisingAutoencoder": "keras_featviz.makers.autoencoder",
     "FeatureVisualizer": "keras_featviz.visualizer",
-    "GeneratorSource": "keras_featviz.generator_source",
-    "load_images": "keras_featviz.data",
+    "GeneratorSource": "keras_featviz.makers.generator_source",
+    "load_images": "keras_featviz.io.folders",
     "make_atlas": "keras_featviz.atlas",
-    "MemorizationMeter": "keras_featviz.memorization",
-    "Visualization": "keras_featviz.results",
+    "MemorizationMeter": "keras_featviz.views.memorization",
+    "Visualization": "keras_featviz.io.results",
     "VisualizerConfig": "keras_featviz.config",
 }
 _MODULES = ("callbacks", "defaults", "devices", "objectives", "preprocessing")

@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from keras_featviz import defaults, devices
 from keras_featviz import objectives as obj
-from keras_featviz.results import enlarged, file_stem, fit_text, to_pil, write_atomically
+from keras_featviz.io.results import enlarged, file_stem, fit_text, to_pil, write_atomically
 from keras_featviz.surgery import target_layers, unknown_layer_error
 from keras_featviz.validation import positive_int, shard_spec, verbosity
 

@@ -125,7 +125,7 @@ class VisualizerConfig:
             trainable, else only `alpha` does), or an image
             parameterisation without a generator network, for comparison:
             `"pixels"`, `"fourier"` (Lucid's) or `"fourier_phase"`
-            (MACO's); see `keras_featviz.parameterizations`. Or `"auto"`:
+            (MACO's); see `keras_featviz.makers.parameterizations`. Or `"auto"`:
             `"scratch"` on images below 128 pixels a side, and `"fourier"`
             from 128 up, where independent models of another family
             recognised its class images more often than the scratch
@@ -144,7 +144,7 @@ class VisualizerConfig:
             is the paper's), or `"auto"`: the paper's on images below 128
             pixels a side, and on larger ones the widest of 1, 1/2, 1/4,
             1/8 whose forward pass costs at most the classifier's
-            (`keras_featviz.costs`). Defaults to `defaults.WIDTH`
+            (`keras_featviz.makers.costs`). Defaults to `defaults.WIDTH`
             (`"auto"`).
         batch_size: Int, the most targets trained together (a chunk), in
             scratch and pretrained mode alike; a user's generator with
@@ -157,7 +157,7 @@ class VisualizerConfig:
             Defaults to `None`.
         class_names: Optional list naming every class, for labels, tags and
             file names. `None` names a 1,000-class classifier's classes by
-            ImageNet's (`keras_featviz.imagenet`), and leaves others as
+            ImageNet's (`keras_featviz.io.imagenet`), and leaves others as
             `class_3` and so on. Defaults to `None`.
         paper_loss: Bool, Eq. 2 to the letter: a target whose logit is
             negative reads ReLU(logit) = 0 and gets no gradient. By default
@@ -183,7 +183,7 @@ class VisualizerConfig:
             `"auto"`.
         memory_budget: Number of bytes a step may keep for the backward
             pass; chunks are cut smaller than `batch_size` to stay under it
-            (see `keras_featviz.memory`). The default, 4 GiB, runs VGG16 at
+            (see `keras_featviz.optimization.memory`). The default, 4 GiB, runs VGG16 at
             224x224 in chunks of 22 targets (pretrained) or 7 (scratch),
             about 5.5 GB at the peak; on a large GPU raise it. Defaults to
             `defaults.MEMORY_BUDGET` (`4 * 2**30`).
@@ -201,7 +201,7 @@ class VisualizerConfig:
             to `None`.
         transforms: `"auto"`, `"standard"`, `"none"` or a Keras layer:
             random changes of the image before the classifier at every
-            step (see `keras_featviz.transforms`). `"auto"` is
+            step (see `keras_featviz.optimization.transforms`). `"auto"` is
             `"standard"` for images of 128 pixels or more a side and
             `"none"` below. Defaults to `defaults.TRANSFORMS` (`"auto"`).
         downsample: Int >= 1, the scratch generator makes an image this
@@ -394,10 +394,10 @@ class VisualizerConfig:
     def __post_init__(self):
         # Each option's own rule first, then those that need Keras.
         # Imported here: the command line reads this module without Keras.
-        from keras_featviz.generator_source import check_mode
-        from keras_featviz.optimizers import check_optimizer
+        from keras_featviz.makers.generator_source import check_mode
+        from keras_featviz.optimization.optimizers import check_optimizer
+        from keras_featviz.optimization.transforms import get as get_transforms
         from keras_featviz.preprocessing import get as get_preprocessing
-        from keras_featviz.transforms import get as get_transforms
 
         check_mode(self.generator, self.decoder)
         check_optimizer(self.optimizer)

@@ -33,7 +33,7 @@ CALLBACK_CATCH_UP = 10
 # Targets trained side by side in one step, before the memory budget cuts
 # chunks smaller.
 BATCH_SIZE = 64
-# Bytes one step may keep for its backward pass (see `keras_featviz.memory`).
+# Bytes one step may keep for its backward pass (see `keras_featviz.optimization.memory`).
 MEMORY_BUDGET = 4 * 2**30
 # Where a sweep runs (`keras_featviz.devices.target_parallel`): the devices
 # of the `keras.distribution` distribution the user has set, else one. The
@@ -96,7 +96,6 @@ SCRATCH_NOISE = 0.0
 # noise: another machine, batch size or device count made another image
 # (JAX, 3 targets alone or padded to 4: mean pixel difference 26 of 255).
 SCRATCH_SPREAD = 1.0
-PAPER_SCRATCH_NOISE = 2.0
 # Sigma of pretrained mode's multiplicative noise (Table 1).
 LATENT_NOISE = 0.05
 
@@ -173,7 +172,7 @@ DEMO_CUE_CLASS = 0
 MAX_OVERHEAD = 0.1
 EVERY_N_EPOCHS = 1
 
-# -- attribution maps (`keras_featviz.attribution`) ---------------------------------
+# -- attribution maps (`keras_featviz.views.attribution`) ---------------------------------
 # SmoothGrad: Smilkov et al. found the maps settle by about 20 noisy copies
 # at 10-20% of the value range; 16 copies at 15%.
 SMOOTHGRAD_SAMPLES = 16

@@ -16,10 +16,12 @@ import keras
 import numpy as np
 
 from keras_featviz import defaults
-from keras_featviz.autoencoder import DenoisingAutoencoder
 from keras_featviz.callbacks import FeatureVisualizationCallback
 from keras_featviz.config import VisualizerConfig
-from keras_featviz.data import (
+from keras_featviz.io.results import write_atomically
+from keras_featviz.io.tensorboard import EventWriter, log_visualization
+from keras_featviz.makers.autoencoder import DenoisingAutoencoder
+from keras_featviz.shapes import (
     CLASS_NAMES,
     CUE_COLOURS,
     CUE_KINDS,
@@ -28,8 +30,6 @@ from keras_featviz.data import (
     cue_box,
     shapes_data,
 )
-from keras_featviz.results import write_atomically
-from keras_featviz.tensorboard import EventWriter, log_visualization
 from keras_featviz.visualizer import FeatureVisualizer
 
 
@@ -85,7 +85,7 @@ def train_shapes_classifier(
         size, classes, train, seed, cue_class, cue_kind: As in `shapes_data`.
         epochs: Int. Defaults to `defaults.DEMO_EPOCHS`.
         augmented: Bool, train on a blurred, dimmed or brightened copy of
-            each image too (`data.augment`). A CNN trained on the exact
+            each image too (`shapes.augment`). A CNN trained on the exact
             shapes alone keys on their exact pixel values (94% accuracy
             falls to 16% at +20 brightness), so it recognises almost no
             generated image. Defaults to `True`.
@@ -152,11 +152,11 @@ def _colour_likeness(pixels, colour):
 
 
 def cue_scores(images, kind):
-    """How strongly each image shows a planted cue of `kind` (`data.CUE_KINDS`).
+    """How strongly each image shows a planted cue of `kind` (`shapes.CUE_KINDS`).
 
     Args:
         images: uint8 array `(N, size, size, 3)`.
-        kind: One of `data.CUE_KINDS`.
+        kind: One of `shapes.CUE_KINDS`.
 
     Returns:
         float array `(N,)`: for `"square"` the brightness (0-1) of the top

@@ -244,7 +244,7 @@ def scope(parallel: TargetParallel | None, rows: int | None = None) -> Any:
 def _in_tf_strategy():
     if keras.backend.backend() != "tensorflow":
         return False
-    from keras_featviz.tensorboard import in_distribution_strategy
+    from keras_featviz.io.tensorboard import in_distribution_strategy
 
     return in_distribution_strategy()
 
@@ -265,7 +265,7 @@ def run_apart(function: Callable[[], T]) -> T:
     Returns:
         What `function` returns; what it raises is raised here.
     """
-    from keras_featviz.tensorboard import quiet_retracing
+    from keras_featviz.io.tensorboard import quiet_retracing
 
     if not _in_tf_strategy():
         with quiet_retracing():

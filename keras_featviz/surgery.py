@@ -338,7 +338,7 @@ class ClassifierProbe:
             probe does not know). Defaults to `"auto"`.
         offset: Optional `(layer_name, layer)`: `layer` is applied to the
             named layer's output, and is the probe's only trainable layer
-            (`keras_featviz.gradients` reads gradients through it).
+            (`keras_featviz.views.gradients` reads gradients through it).
             Defaults to `None`.
         features: Bool, also output `"features"`: the penultimate
             features, the input of the layer that computes the logits,

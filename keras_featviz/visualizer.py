@@ -16,17 +16,20 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from keras_featviz import costs, defaults, imagenet, memory, preprocessing
+from keras_featviz import defaults, preprocessing
 from keras_featviz import devices as devices_module
 from keras_featviz import objectives as obj
-from keras_featviz import transforms as transforms_module
 from keras_featviz.config import VisualizerConfig
-from keras_featviz.coupled import CoupledModel, ReadoutPlan
-from keras_featviz.generator_source import GeneratorSource, resolve_generator
-from keras_featviz.loop import ChunkTrainer, WarmStates
+from keras_featviz.io import imagenet
+from keras_featviz.io.results import Visualization
+from keras_featviz.makers import costs
+from keras_featviz.makers.generator_source import GeneratorSource, resolve_generator
 from keras_featviz.objectives import Objective
-from keras_featviz.optimizers import make_optimizer
-from keras_featviz.results import Visualization
+from keras_featviz.optimization import memory
+from keras_featviz.optimization import transforms as transforms_module
+from keras_featviz.optimization.coupled import CoupledModel, ReadoutPlan
+from keras_featviz.optimization.loop import ChunkTrainer, WarmStates
+from keras_featviz.optimization.optimizers import make_optimizer
 from keras_featviz.surgery import ClassifierProbe
 from keras_featviz.validation import positive_int, verbosity
 

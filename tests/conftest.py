@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator
 
-from keras_featviz.autoencoder import DenoisingAutoencoder
+from keras_featviz.makers.autoencoder import DenoisingAutoencoder
 
 SIZE = 16
 COLOURS = np.array([[230, 40, 40], [40, 220, 60], [50, 70, 240]], "float32")
@@ -60,6 +60,14 @@ def trained_classifier(patches):
     accuracy = model.evaluate(*colour_patches(150, seed=1), verbose=0)[1]
     assert accuracy > 0.95, f"the fixture classifier did not learn: {accuracy}"
     return model
+
+
+@pytest.fixture
+def saved_classifier(trained_classifier, tmp_path):
+    """The trained tiny classifier as a `.keras` file, for the command line."""
+    path = tmp_path / "tiny.keras"
+    trained_classifier.save(path)
+    return str(path)
 
 
 def fit_seeded(data, callbacks):

@@ -23,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_featviz import FeatureVisualizer  # noqa: E402
-from keras_featviz.autoencoder import DenoisingAutoencoder  # noqa: E402
+from keras_featviz.makers.autoencoder import DenoisingAutoencoder  # noqa: E402
 
 from conftest import SIZE, colour_patches, tiny_classifier, train  # noqa: E402
 

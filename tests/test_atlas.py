@@ -12,7 +12,7 @@ import time
 import pytest
 from PIL import Image
 
-from keras_featviz import FeatureVisualizer, cli, make_atlas
+from keras_featviz import FeatureVisualizer, make_atlas
 
 # Runs on every backend in .ci/run (`-m backends`).
 pytestmark = pytest.mark.backends
@@ -116,46 +116,16 @@ def test_bad_atlas_requests_fail_before_any_file(trained_classifier, tmp_path, k
     assert not (tmp_path / "atlas").exists()
 
 
-def test_the_cli_refuses_a_bad_shard_in_one_line(capsys):
-    assert cli.main(["atlas", "vgg16", "--shard", "3/2"]) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.startswith("keras-featviz atlas: error: `--shard` must be (index, count)")
-    assert "\n" not in error
-
-
-@pytest.mark.parametrize(
-    "extra,message",
-    [
-        (["--coordinator", "localhost:1"], "--coordinator, --num-processes and --process-id go together"),
-        (
-            ["--coordinator", "localhost:1", "--num-processes", "2", "--process-id", "2"],
-            "--process-id must be 0 to 1 (--num-processes 2); got 2",
-        ),
-    ],
-)
-def test_the_cli_refuses_a_half_given_process_job_in_one_line(saved_model, tmp_path, capsys, extra, message):
-    assert cli.main(["atlas", str(saved_model), "--out", str(tmp_path / "atlas"), *extra]) == 2
-    assert capsys.readouterr().err.strip() == f"keras-featviz atlas: error: {message}"
-    assert not (tmp_path / "atlas").exists()
-
-
 def command(model, out, *extra):
     return [sys.executable, "-m", "keras_featviz.cli", "atlas", str(model), "--out", str(out),
             "--steps", "30", "--chunk", "1", "--layers", "conv", *extra]  # fmt: skip
 
 
-@pytest.fixture
-def saved_model(trained_classifier, tmp_path):
-    path = tmp_path / "tiny.keras"
-    trained_classifier.save(path)
-    return path
-
-
-def test_a_killed_atlas_resumes_to_the_same_files(saved_model, tmp_path):
+def test_a_killed_atlas_resumes_to_the_same_files(saved_classifier, tmp_path):
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(command(saved_model, whole), env=environment, check=True, capture_output=True)
-    process = subprocess.Popen(command(saved_model, killed), env=environment, stdout=subprocess.DEVNULL)
+    subprocess.run(command(saved_classifier, whole), env=environment, check=True, capture_output=True)
+    process = subprocess.Popen(command(saved_classifier, killed), env=environment, stdout=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not (killed / "chunks" / "00001.json").exists() and process.poll() is None:
         assert time.time() < deadline, "no chunk finished in 5 minutes"
@@ -164,7 +134,7 @@ def test_a_killed_atlas_resumes_to_the_same_files(saved_model, tmp_path):
     process.wait()
     done = sorted(os.listdir(killed / "chunks"))
     assert "00007.json" not in done and not (killed / "index.json").exists(), "killed too late"
-    subprocess.run(command(saved_model, killed), env=environment, check=True, capture_output=True)
+    subprocess.run(command(saved_classifier, killed), env=environment, check=True, capture_output=True)
     assert tree(killed) == tree(whole)
 
 
@@ -175,7 +145,7 @@ def free_port():
 
 
 @pytest.mark.slow
-def test_two_jax_processes_split_one_atlas_into_the_same_files(saved_model, tmp_path):
+def test_two_jax_processes_split_one_atlas_into_the_same_files(saved_classifier, tmp_path):
     """Two processes of one JAX job (keras.distribution.initialize on localhost),
     two simulated devices each, write the files of one process on one device."""
     environment = dict(
@@ -186,13 +156,13 @@ def test_two_jax_processes_split_one_atlas_into_the_same_files(saved_model, tmp_
     )
     whole, split = tmp_path / "whole", tmp_path / "split"
     subprocess.run(
-        command(saved_model, whole, "--devices", "1"), env=environment, check=True, capture_output=True
+        command(saved_classifier, whole, "--devices", "1"), env=environment, check=True, capture_output=True
     )
     address = f"localhost:{free_port()}"
     processes = [
         subprocess.Popen(
             command(
-                saved_model,
+                saved_classifier,
                 split,
                 "--devices",
                 "1",

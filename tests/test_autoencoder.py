@@ -51,7 +51,7 @@ def test_folder_of_any_sizes_trains_on_new_crops_each_epoch(tmp_path):
 
 
 def test_crop_batches_repeat_by_seed_and_change_by_epoch():
-    from keras_featviz.autoencoder import CropBatches
+    from keras_featviz.makers.autoencoder import CropBatches
 
     images = [np.random.default_rng(i).integers(0, 255, (30 + i, 40, 3), dtype="uint8") for i in range(5)]
     batches = CropBatches(images, (16, 16, 3), batch_size=4, seed=3)

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_featviz.attribution import Attributor
 from keras_featviz.callbacks import AttributionCallback
+from keras_featviz.views.attribution import Attributor
 
 from conftest import decoded, fit_seeded, image_steps, read_run, tensor_value, tiny_classifier, weights_digest
 
@@ -145,7 +145,7 @@ def test_labels_out_of_range_raise_before_the_first_epoch(patches, tmp_path):
 
 
 def test_a_failing_flush_warns_and_training_goes_on(patches, tmp_path, monkeypatch):
-    from keras_featviz.tensorboard import EventWriter
+    from keras_featviz.io.tensorboard import EventWriter
 
     callback = AttributionCallback(patches[0][:2], log_dir=tmp_path, max_overhead=None)
 
@@ -153,7 +153,11 @@ def test_a_failing_flush_warns_and_training_goes_on(patches, tmp_path, monkeypat
         raise OSError("No space left on device")
 
     monkeypatch.setattr(EventWriter, "flush", disk_full)
-    with pytest.warns(RuntimeWarning, match=r"epoch 1 failed and are skipped; training goes on\. \(OSError"):
+    with pytest.warns(
+        RuntimeWarning, match=r"failed and are skipped; training goes on\. \(OSError"
+    ) as caught:
         history = compiled().fit(*patches, epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+    ours = [str(w.message) for w in caught if str(w.message).startswith("AttributionCallback")]
+    assert [message.split(" failed")[0][-7:] for message in ours] == ["epoch 1", "epoch 2"]
     assert len(history.history["loss"]) == 2
     assert callback.skipped_epochs == [0, 1]

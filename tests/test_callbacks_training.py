@@ -441,7 +441,7 @@ def test_examples_are_read_as_fit_reads_them_whatever_preprocess_says(patches, t
 
 
 def test_failing_examples_warn_and_keep_the_images(patches, tmp_path, monkeypatch):
-    from keras_featviz.dataset_search import ExampleFinder
+    from keras_featviz.views.dataset_search import ExampleFinder
 
     def fails(self, data):
         raise RuntimeError("no disk")

@@ -3,7 +3,7 @@
 import keras
 
 import keras_featviz
-from keras_featviz import costs, generators
+from keras_featviz.makers import costs, generators
 
 
 def _large_classifier():

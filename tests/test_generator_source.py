@@ -2,7 +2,7 @@
 
 import pytest
 
-from keras_featviz import defaults, generators
+from keras_featviz.makers import generators
 
 # Runs on every backend in .ci/run (`-m backends`).
 pytestmark = pytest.mark.backends
@@ -14,7 +14,7 @@ def test_feature_noise_is_none_in_scratch_mode_unless_given():
     from conftest import tiny_classifier
 
     model = tiny_classifier()
-    for noise, expected in ((None, 0.0), (2.0, defaults.PAPER_SCRATCH_NOISE), (0.5, 0.5)):
+    for noise, expected in ((None, 0.0), (2.0, 2.0), (0.5, 0.5)):  # 2.0: Table 1's sigma
         visualizer = keras_featviz.FeatureVisualizer(model, width=0.125, noise=noise)
         layer = visualizer.source.build(1).get_layer("feature_vector")
         assert layer.stddev == expected

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_featviz import FeatureVisualizer, generators
-from keras_featviz.layers import FeatureVector
+from keras_featviz import FeatureVisualizer
+from keras_featviz.makers import generators
+from keras_featviz.makers.layers import FeatureVector
 
 from conftest import fit_steps
 
@@ -113,7 +114,7 @@ def test_the_scratch_generator_starts_from_a_varied_map_not_rounding_noise():
     # normalisations made the image out of that noise.
     generator = generators.scratch_generator((16, 16, 3), width=0.25, num_targets=2, seed=0)
     first = next(layer for layer in generator.layers if "conv" in layer.name)
-    features = keras.Model(generator.inputs, first.output)(np.ones((2, generator.input_shape[-1]), "float32"))
+    features = keras.Model(generator.input, first.output)(np.ones((2, generator.input_shape[-1]), "float32"))
     spread = keras.ops.convert_to_numpy(features).std(axis=(1, 2))
     assert spread.min() > 1e-2
 

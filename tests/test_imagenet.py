@@ -3,7 +3,7 @@
 import keras
 
 import keras_featviz
-from keras_featviz import imagenet
+from keras_featviz.io import imagenet
 
 
 def test_the_thousand_names_in_keras_order():

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_featviz.layers import FeatureVector
+from keras_featviz.makers.layers import FeatureVector
 
 from conftest import fit_steps
 
@@ -23,7 +23,7 @@ def test_feature_vector_noise_only_in_training():
 
 
 def test_target_conv_patch_layouts_agree():
-    from keras_featviz.layers import TargetConv2D
+    from keras_featviz.makers.layers import TargetConv2D
 
     x = np.random.default_rng(0).normal(size=(3, 9, 9, 4)).astype("float32")
     for padding, kernel in (("valid", 3), ("same", 4)):
@@ -46,7 +46,7 @@ def test_target_conv_patch_layouts_agree():
 @pytest.mark.parametrize("patches", ["depthwise", "slices"])
 def test_fused_upsampling_convolution_equals_upsample_then_convolve(kernel, patches):
     """The phase kernels give the images and the training of UpSampling2D + convolution."""
-    from keras_featviz.layers import TargetConv2D
+    from keras_featviz.makers.layers import TargetConv2D
 
     shape = (12, 10, 4)
     fused_layer = TargetConv2D(3, 5, kernel, seed=0, patches=patches, upsample=2, activation="relu")
@@ -76,7 +76,7 @@ def test_fused_upsampling_convolution_equals_upsample_then_convolve(kernel, patc
 
 
 def test_upsampling_is_fused_only_where_it_pays():
-    from keras_featviz.layers import TargetConv2D
+    from keras_featviz.makers.layers import TargetConv2D
 
     small = TargetConv2D(2, 4, 3, upsample=2)
     small.build((2, 5, 5, 3))  # 8x8 outputs: the phase kernels would cost more
@@ -90,7 +90,7 @@ def test_upsampling_is_fused_only_where_it_pays():
 
 
 def test_target_layers_run_under_a_mixed_policy():
-    from keras_featviz.layers import TargetConv2D, TargetNormalization
+    from keras_featviz.makers.layers import TargetConv2D, TargetNormalization
 
     x = np.random.default_rng(0).normal(size=(2, 9, 9, 4)).astype("float32")
     outputs = {}

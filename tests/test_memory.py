@@ -2,7 +2,9 @@
 
 import keras
 
-from keras_featviz import defaults, generators, memory
+from keras_featviz import defaults
+from keras_featviz.makers import generators
+from keras_featviz.optimization import memory
 from keras_featviz.surgery import ClassifierProbe
 
 

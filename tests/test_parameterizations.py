@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_featviz
-from keras_featviz.parameterizations import KINDS, image_generator
+from keras_featviz.makers.parameterizations import KINDS, image_generator
 
 # Runs on every backend in .ci/run (`-m backends`).
 pytestmark = pytest.mark.backends

@@ -93,3 +93,63 @@ def test_no_module_shadows_a_public_name():
             importlib.import_module(module.name)
     for name in keras_featviz._ATTRIBUTES:
         assert not inspect.ismodule(getattr(keras_featviz, name)), name
+
+
+# What each subpackage may import of the package (its own modules aside),
+# as its docstring says: the layers point down, from the views to the
+# optimisation to the image makers to pictures and files.
+ALLOWED_IMPORTS = {
+    "io": {"defaults", "validation"},
+    "makers": {"io", "config", "defaults", "surgery", "validation"},
+    "optimization": {"makers", "defaults", "objectives", "surgery", "validation"},
+    "views": {"io", "optimization", "defaults", "objectives", "preprocessing", "surgery", "validation"},
+}
+
+
+def _imported_parts(path):
+    """The first part below `keras_featviz` of every package module `path` imports, lazily or not."""
+    import ast
+
+    parts = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("keras_featviz"):
+            dotted = node.module.split(".")
+            if len(dotted) > 1:
+                parts.add(dotted[1])
+            else:
+                parts |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            parts |= {a.name.split(".")[1] for a in node.names if a.name.startswith("keras_featviz.")}
+    return parts
+
+
+def test_every_subpackage_imports_only_what_its_docstring_allows():
+    wrong = []
+    for package, allowed in ALLOWED_IMPORTS.items():
+        for path in sorted((ROOT / "keras_featviz" / package).glob("*.py")):
+            for part in _imported_parts(path) - allowed - {package}:
+                wrong.append(f"{package}/{path.name} imports {part}")
+    assert not wrong, wrong
+
+
+def test_every_subpackage_docstring_names_each_of_its_modules():
+    for package in ALLOWED_IMPORTS:
+        docstring = importlib.import_module(f"keras_featviz.{package}").__doc__ or ""
+        assert "May import:" in docstring, package
+        for path in (ROOT / "keras_featviz" / package).glob("*.py"):
+            if path.stem != "__init__":
+                assert f"`{path.stem}`" in docstring, (package, path.stem)
+
+
+def test_every_module_has_its_mirrored_test_file():
+    """`tests/test_<module>.py`; `test_callbacks_<module>.py` and
+    `test_cli_<module>.py` for the callbacks' and the commands' modules."""
+    missing = []
+    for path in sorted((ROOT / "keras_featviz").rglob("*.py")):
+        if path.stem in ("__init__", "__main__"):
+            continue
+        folder = path.parent.name
+        prefix = f"test_{folder}_" if folder in ("callbacks", "cli") else "test_"
+        if not (ROOT / "tests" / f"{prefix}{path.stem}.py").exists():
+            missing.append(str(path.relative_to(ROOT)))
+    assert not missing, missing

@@ -39,7 +39,7 @@ def test_a_rerun_replaces_what_the_last_wrote_and_keeps_the_users_files(trained_
 
 
 def test_an_interrupted_write_leaves_the_old_file_and_no_partial_one(tmp_path):
-    from keras_featviz.results import write_atomically
+    from keras_featviz.io.results import write_atomically
 
     path = tmp_path / "grid.png"
     path.write_bytes(b"old")
@@ -57,7 +57,7 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_partial_one(tmp_path):
 def test_a_cut_caption_keeps_its_end_so_two_channels_read_apart():
     from PIL import ImageFont
 
-    from keras_featviz.results import fit_text
+    from keras_featviz.io.results import fit_text
 
     font = ImageFont.load_default()
     cut = [fit_text(f"block_10_expand_relu/channel_{c}", 108, font) for c in (17, 18)]

@@ -5,8 +5,8 @@ import logging
 import numpy as np
 import pytest
 
-from keras_featviz.results import Visualization
-from keras_featviz.tensorboard import EventWriter, log_visualization
+from keras_featviz.io.results import Visualization
+from keras_featviz.io.tensorboard import EventWriter, log_visualization
 
 from conftest import read_run, tensor_value
 
@@ -64,7 +64,7 @@ def test_the_callbacks_models_do_not_warn_of_retracing(patches, tmp_path):
         FeatureVisualizationCallback,
         MemorizationCallback,
     )
-    from keras_featviz.tensorboard import quiet_retracing
+    from keras_featviz.io.tensorboard import quiet_retracing
 
     from conftest import colour_patches, tiny_classifier
 

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_featviz import transforms
-from keras_featviz.transforms import RandomAffine
+from keras_featviz.optimization import transforms
+from keras_featviz.optimization.transforms import RandomAffine
 
 # Runs on every backend in .ci/run (`-m backends`).
 pytestmark = pytest.mark.backends

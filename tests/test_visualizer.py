@@ -89,7 +89,7 @@ def test_pretrained_trains_only_alpha_and_batches_targets(trained_classifier, de
     assert len(result) == 3
     (trainer,) = visualizer.trainers
     (alpha,) = trainer.model.trainable_variables
-    assert alpha.shape == (2, keras_featviz.generators.feature_size((SIZE, SIZE, 3)))
+    assert alpha.shape == (2, keras_featviz.makers.generators.feature_size((SIZE, SIZE, 3)))
 
 
 class ChunkRecorder(keras.callbacks.Callback):

@@ -1,7 +1,7 @@
 """`AttributionCallback`: where the model looks in fixed validation images, epoch by epoch.
 
 Every few epochs the callback copies the current weights into a frozen copy
-of the model, computes attribution maps (`keras_featviz.attribution`) of the
+of the model, computes attribution maps (`keras_featviz.views.attribution`) of the
 same images, and writes one TensorBoard image per validation image: the
 image, then each method's heat map over it, titled with the class the map
 explains and its probability. The model under training is only read.
@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from keras_featviz import defaults
-from keras_featviz.attribution import Attributor, check_methods
 from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.config import VisualizerConfig
-from keras_featviz.results import file_stem
-from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, unique_tags
+from keras_featviz.io.results import file_stem
+from keras_featviz.io.tensorboard import TENSORBOARD_LAYOUT, unique_tags
+from keras_featviz.views.attribution import Attributor, check_methods
 
 
 class AttributionCallback(PeriodicView):
@@ -42,7 +42,7 @@ class AttributionCallback(PeriodicView):
             `preprocess`.
         labels: Optional `N` true class indices, named in the tags.
             Defaults to `None`.
-        methods: A name or list of names of `keras_featviz.attribution.METHODS`.
+        methods: A name or list of names of `keras_featviz.views.attribution.METHODS`.
             Defaults to `defaults.CALLBACK_ATTRIBUTION_METHODS`.
         targets: What the maps explain: `None` (the class ranked first
             each epoch), a target for all images or one per image (class

@@ -2,7 +2,7 @@
 
 Every few epochs the callback visualizes each class from several seeds
 (warm-started from the last epoch) and scores, with
-`keras_featviz.memorization.MemorizationMeter`, how much more the class
+`keras_featviz.views.memorization.MemorizationMeter`, how much more the class
 images resemble the model's training images than held-out images of the
 same class, and how alike the seeds' images are. The scores are TensorBoard
 scalars; beside them, each class image is shown with the training and
@@ -20,11 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_featviz import defaults
-from keras_featviz import memorization as scores_module
 from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.config import VisualizerConfig
-from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, unique_tags
+from keras_featviz.io.tensorboard import TENSORBOARD_LAYOUT, unique_tags
 from keras_featviz.validation import MAX_SEED, positive_int
+from keras_featviz.views import memorization as scores_module
 from keras_featviz.visualizer import FeatureVisualizer
 
 DESCRIPTIONS = {
@@ -47,7 +47,7 @@ class MemorizationCallback(PeriodicView):
     Scalars, at step = epoch: `memorization/features/<class>` and
     `memorization/pixels/<class>`, and their means over the classes,
     `memorization/features` and `memorization/pixels` (see
-    `keras_featviz.memorization` for what they measure and what they do
+    `keras_featviz.views.memorization` for what they measure and what they do
     not prove); `memorization/input_shift` and
     `memorization/residual_shift`, how much the held-out images differ from
     the training images before and after their colours are matched (the

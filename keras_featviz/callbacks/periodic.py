@@ -24,7 +24,7 @@ import numpy as np
 
 from keras_featviz import validation
 from keras_featviz.devices import run_apart
-from keras_featviz.tensorboard import EventWriter
+from keras_featviz.io.tensorboard import EventWriter
 from keras_featviz.validation import directory_path, number, positive_int, writable_directory
 
 

@@ -21,12 +21,12 @@ import numpy as np
 from keras_featviz import defaults
 from keras_featviz.callbacks.periodic import PeriodicView
 from keras_featviz.config import VisualizerConfig
-from keras_featviz.dataset_search import ExampleFinder
 from keras_featviz.devices import run_apart
+from keras_featviz.io.results import write_atomically
+from keras_featviz.io.tensorboard import TENSORBOARD_LAYOUT, log_visualization, unique_tags
 from keras_featviz.objectives import Objective
-from keras_featviz.results import write_atomically
-from keras_featviz.tensorboard import TENSORBOARD_LAYOUT, log_visualization, unique_tags
 from keras_featviz.validation import directory_path, positive_int, writable_directory
+from keras_featviz.views.dataset_search import ExampleFinder
 from keras_featviz.visualizer import FeatureVisualizer
 
 EXAMPLES_DESCRIPTION = (

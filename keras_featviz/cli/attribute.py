@@ -19,7 +19,7 @@ from keras_featviz.cli.common import (
 
 def attribute(args):
     """Attribution maps of a folder of images: a labelled PNG sheet, a row per image."""
-    from keras_featviz.attribution import Attributor, check_methods
+    from keras_featviz.views.attribution import Attributor, check_methods
 
     try:
         methods = check_methods([m.strip() for m in args.methods.split(",") if m.strip()])

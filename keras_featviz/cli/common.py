@@ -170,7 +170,7 @@ def read_folder(path, shape, what):
     and their file names (`None` for an array)."""
     import numpy as np
 
-    from keras_featviz.data import load_images
+    from keras_featviz.io.folders import load_images
 
     height, width, channels = shape
     if path.endswith(".npy") and os.path.isfile(path):

@@ -20,9 +20,9 @@ from keras_featviz.cli.common import (
 
 def examples(args):
     """The images of DATA each target responds to most: a labelled PNG sheet, a row per target."""
-    from keras_featviz.dataset_search import ExampleFinder
-    from keras_featviz.imagenet import resolve_names
+    from keras_featviz.io.imagenet import resolve_names
     from keras_featviz.surgery import class_count, target_layers, unknown_layer_error
+    from keras_featviz.views.dataset_search import ExampleFinder
 
     checked_out(args.out)
     model, preprocess = load_classifier(args.model, args.weights)

@@ -30,7 +30,7 @@ def _quiet_backend():
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        from keras_featviz.tensorboard import import_tensorflow
+        from keras_featviz.io.tensorboard import import_tensorflow
 
         try:
             import_tensorflow(quiet=True)

@@ -17,9 +17,9 @@ from keras_featviz.cli.common import (
 
 
 def train_dae(args):
-    from keras_featviz.autoencoder import DenoisingAutoencoder
-    from keras_featviz.data import read_images
-    from keras_featviz.results import write_atomically
+    from keras_featviz.io.folders import read_images
+    from keras_featviz.io.results import write_atomically
+    from keras_featviz.makers.autoencoder import DenoisingAutoencoder
 
     if not os.path.isdir(args.images):
         raise CommandError(f"no image folder at {args.images!r}")

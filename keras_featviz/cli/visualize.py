@@ -26,7 +26,7 @@ def make_visualizer(args, check_out=True):
     model loads.
     """
     import keras_featviz
-    from keras_featviz.tensorboard import import_tensorflow
+    from keras_featviz.io.tensorboard import import_tensorflow
 
     config = config_of(args, preprocess=args.preprocess)
     try:
@@ -77,7 +77,7 @@ def _devices_note(visualizer):
 
 
 def visualize(args):
-    from keras_featviz.tensorboard import EventWriter, log_visualization
+    from keras_featviz.io.tensorboard import EventWriter, log_visualization
 
     model, visualizer, preprocess = make_visualizer(args)
     targets = targets_of(

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz import patches as patch_math
+from keras_featviz.makers import patches as patch_math
 from keras_featviz.validation import number, one_of, positive_int
 
 NOISE_KINDS = ("additive", "multiplicative", "none")

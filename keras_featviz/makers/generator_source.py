@@ -16,9 +16,10 @@ from typing import Any
 
 import keras
 
-from keras_featviz import defaults, generators, parameterizations
+from keras_featviz import defaults
 from keras_featviz.config import GENERATOR_CHOICES, PRECISIONS
-from keras_featviz.layers import FeatureVector
+from keras_featviz.makers import generators, parameterizations
+from keras_featviz.makers.layers import FeatureVector
 from keras_featviz.validation import boolean, number, one_of, positive_int
 
 # What `generator=` takes by name: `"auto"` (`resolve_generator`), or a mode.
@@ -77,7 +78,7 @@ def load_decoder(decoder):
         ValueError: if the file cannot be read as a Keras model, or holds no
             vector-to-image model.
     """
-    from keras_featviz.autoencoder import DenoisingAutoencoder
+    from keras_featviz.makers.autoencoder import DenoisingAutoencoder
 
     if isinstance(decoder, (str, os.PathLike)):
         path = os.fspath(decoder)

@@ -21,9 +21,10 @@ Generators output unbounded values `g`; the coupled model shows them as RGB
 import math
 
 import keras
+from keras import ops
 
 from keras_featviz import defaults
-from keras_featviz.layers import DecorrelatedColors, FeatureVector, TargetConv2D, TargetNormalization
+from keras_featviz.makers.layers import DecorrelatedColors, FeatureVector, TargetConv2D, TargetNormalization
 from keras_featviz.validation import number, one_of, positive_int
 
 COLORS = ("rgb", "decorrelated")
@@ -32,6 +33,16 @@ GRID_CHANNELS = 128
 MAX_GRID = 5
 SCRATCH_OUTPUT_L1 = 0.01
 LATENT_NORM_PENALTY = 0.1
+
+
+def to_pixels(image):
+    """Map generator output to RGB 0-255 pixels: `127.5 * (1 + tanh(g))`.
+
+    The bound is smooth, so a bright or dark pixel still has a gradient (a
+    hard clip leaves saturated regions stuck), and the classifier scores
+    exactly the image that is shown.
+    """
+    return 127.5 * (1.0 + ops.tanh(ops.cast(image, "float32")))
 
 
 def plan_generator(height, width):

@@ -19,8 +19,8 @@ import math
 
 import keras
 
-from keras_featviz import patches
-from keras_featviz.layers import TargetConv2D
+from keras_featviz.makers import patches
+from keras_featviz.makers.layers import TargetConv2D
 from keras_featviz.surgery import is_graph_model
 
 BYTES_PER_VALUE = 4  # float32

@@ -2,7 +2,7 @@
 
 Six methods, each a map `(H, W)` per image for one objective (by default
 the class the classifier ranks first), written with `keras.ops` and the
-backend-agnostic gradients of `keras_featviz.gradients`, so they run on
+backend-agnostic gradients of `keras_featviz.views.gradients`, so they run on
 TensorFlow, JAX and PyTorch:
 
 | method | the map | reference |
@@ -35,10 +35,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz import defaults, imagenet
+from keras_featviz import defaults
 from keras_featviz import objectives as obj
-from keras_featviz.gradients import IMAGE, GradientReader
-from keras_featviz.sheets import (
+from keras_featviz.io import imagenet
+from keras_featviz.io.sheets import (
     below,
     displayable,
     heat_overlay,
@@ -49,6 +49,7 @@ from keras_featviz.sheets import (
 )
 from keras_featviz.surgery import all_layer_names, leaf_layers, unknown_layer_error
 from keras_featviz.validation import number, positive_int, random_seed
+from keras_featviz.views.gradients import IMAGE, GradientReader
 
 METHODS = (
     "saliency",

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz.layers import DECORRELATED_TO_RGB, per_target
+from keras_featviz.makers.layers import DECORRELATED_TO_RGB, per_target
 from keras_featviz.validation import number, positive_int
 
 DECAY = 1.0

@@ -15,9 +15,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_featviz import defaults, generators
-from keras_featviz.coupled import to_pixels
-from keras_featviz.data import center_crop, random_crop, read_images, shrunk
+from keras_featviz import defaults
+from keras_featviz.io.folders import center_crop, random_crop, read_images, shrunk
+from keras_featviz.makers import generators
+from keras_featviz.makers.generators import to_pixels
 from keras_featviz.validation import (
     finite_images,
     non_finite_images,
@@ -103,9 +104,9 @@ class CropBatches(keras.utils.PyDataset):
     """Batches of crops of images of any sizes, for `fit`.
 
     Every epoch draws new random crops and mirror images
-    (`data.random_crop`), each image once an epoch in a new order; with
+    (`folders.random_crop`), each image once an epoch in a new order; with
     `random=False`, the batches hold the images' centre crops
-    (`data.center_crop`), the same each epoch, as validation wants.
+    (`folders.center_crop`), the same each epoch, as validation wants.
 
     Args:
         images: List of uint8 arrays `(h, w, c)`, any sizes.

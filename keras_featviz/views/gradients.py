@@ -15,7 +15,7 @@ import numpy as np
 from keras import ops
 
 from keras_featviz import preprocessing
-from keras_featviz.coupled import ReadoutPlan
+from keras_featviz.optimization.coupled import ReadoutPlan
 from keras_featviz.surgery import ClassifierProbe
 
 IMAGE = None  # `layer=IMAGE`: the gradient with respect to the input image

@@ -133,7 +133,7 @@ def test_captions_name_the_source_files_when_given():
         [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
     )
     images = np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype("float32")
-    from keras_featviz.dataset_search import ExampleFinder
+    from keras_featviz.views.dataset_search import ExampleFinder
 
     finder = ExampleFinder(model, [keras_featviz.objectives.class_(0)], k=2)
     named = finder.find(images, sources=["a.png", "b.png", "c.png", "d.png"])

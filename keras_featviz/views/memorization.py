@@ -47,9 +47,9 @@ import keras
 import numpy as np
 
 from keras_featviz import defaults, preprocessing
-from keras_featviz.gradients import padded
-from keras_featviz.sheets import displayable, labelled_rows, save_sheets
+from keras_featviz.io.sheets import displayable, labelled_rows, save_sheets
 from keras_featviz.surgery import ClassifierProbe
+from keras_featviz.views.gradients import padded
 
 FEATURES = "features"
 PIXELS = "pixels"

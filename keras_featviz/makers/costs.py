@@ -11,7 +11,7 @@ release take hours on a CPU.
 
 import math
 
-from keras_featviz import generators
+from keras_featviz.makers import generators
 from keras_featviz.surgery import leaf_layers
 
 # Widths tried, widest first: the paper's, then halved.

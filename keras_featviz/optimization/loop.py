@@ -18,7 +18,7 @@ import time
 import keras
 import numpy as np
 
-from keras_featviz.coupled import Chunk
+from keras_featviz.optimization.coupled import Chunk
 
 
 class WarmStates:

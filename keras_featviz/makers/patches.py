@@ -1,7 +1,7 @@
 """Patch arithmetic of the batched convolution `layers.TargetConv2D`.
 
 Pure functions of shapes and kernel sizes, with no layer state: the layer
-uses them to lay out its patches, and `keras_featviz.memory` to count them.
+uses them to lay out its patches, and `keras_featviz.optimization.memory` to count them.
 
 A nearest 2x upsampling followed by a valid k x k convolution equals four
 smaller "phase" convolutions of the un-enlarged input: output pixel

@@ -13,16 +13,7 @@ import numpy as np
 from keras import ops
 
 from keras_featviz import objectives as obj
-
-
-def to_pixels(image):
-    """Map generator output to RGB 0-255 pixels: `127.5 * (1 + tanh(g))`.
-
-    The bound is smooth, so a bright or dark pixel still has a gradient (a
-    hard clip leaves saturated regions stuck), and the classifier scores
-    exactly the image that is shown.
-    """
-    return 127.5 * (1.0 + ops.tanh(ops.cast(image, "float32")))
+from keras_featviz.makers.generators import to_pixels
 
 
 class ReadoutPlan:
@@ -191,7 +182,7 @@ class CoupledModel(keras.Model):
             an inactive target gets no gradient (for comparisons with the
             paper's procedure). Defaults to `False`.
         transforms: A layer applied to the pixels before the classifier in
-            training only (see `keras_featviz.transforms`), or `None`.
+            training only (see `keras_featviz.optimization.transforms`), or `None`.
             Defaults to `None`.
         multilabel: Bool, the classes are independent sigmoid labels: an
             inactive target follows its log-sigmoid rather than its

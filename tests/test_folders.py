@@ -1,4 +1,4 @@
-"""The synthetic shapes and their augmentation."""
+"""Reading image folders safely, and crops (`keras_featviz.io.folders`)."""
 
 import numpy as np
 import pytest
@@ -7,22 +7,10 @@ import pytest
 pytestmark = pytest.mark.backends
 
 
-def test_augment_keeps_shape_and_is_repeatable():
-    from keras_featviz.data import augment, shapes_data
-
-    (x, _), _, _ = shapes_data(train=12, validation=0, test=0, size=16, seed=0)
-    out = augment(x, seed=3)
-    assert out.shape == x.shape and out.dtype == np.uint8
-    np.testing.assert_array_equal(out, augment(x, seed=3))
-    assert not np.array_equal(out, x)
-    gray = augment(x[..., :1], seed=3)
-    assert gray.shape == x[..., :1].shape
-
-
 def test_read_images_keeps_sizes_and_bounds_the_shorter_side(tmp_path):
     from PIL import Image
 
-    from keras_featviz.data import read_images
+    from keras_featviz.io.folders import read_images
 
     Image.fromarray(np.full((30, 50, 3), 200, "uint8")).save(tmp_path / "a.png")
     Image.fromarray(np.full((400, 100), 90, "uint8")).save(tmp_path / "b.jpg")
@@ -34,7 +22,7 @@ def test_read_images_keeps_sizes_and_bounds_the_shorter_side(tmp_path):
 
 
 def test_random_crop_takes_parts_of_the_image_at_the_asked_size():
-    from keras_featviz.data import center_crop, random_crop
+    from keras_featviz.io.folders import center_crop, random_crop
 
     # Columns numbered left to right: a crop shows which part it took.
     image = np.broadcast_to(np.arange(200, dtype="uint8")[None, :, None], (100, 200, 3)).copy()
@@ -59,7 +47,7 @@ def test_unsafe_and_unreadable_files_are_skipped_and_named(tmp_path, monkeypatch
     import pytest
     from PIL import Image
 
-    from keras_featviz.data import read_named_images
+    from keras_featviz.io.folders import read_named_images
 
     Image.fromarray(np.full((8, 8, 3), 50, "uint8")).save(tmp_path / "good.png")
     Image.fromarray(np.zeros((40, 40, 3), "uint8")).save(tmp_path / "bomb.png")
@@ -78,7 +66,7 @@ def test_unsafe_and_unreadable_files_are_skipped_and_named(tmp_path, monkeypatch
 def test_16_bit_images_are_scaled_not_clipped_to_white(tmp_path):
     from PIL import Image
 
-    from keras_featviz.data import read_images
+    from keras_featviz.io.folders import read_images
 
     wide = np.full((6, 6), 128 * 257, "uint16")  # mid-grey in 16 bits
     Image.fromarray(wide).save(tmp_path / "deep.png")
@@ -107,33 +95,3 @@ def test_load_images_centre_crops_every_photo_to_the_size(tmp_path):
         ValueError, match=r"`size` must be a positive int or \(height, width\). Received: size=0"
     ):
         keras_featviz.load_images(str(tmp_path), 0)
-
-
-def test_every_planted_cue_kind_is_drawn_and_scored_apart_from_plain_images():
-    """Each kind marks the cue class's images; `demo.cue_scores` tells them from plain ones."""
-    from keras_featviz.data import CUE_KINDS, shapes_data
-    from keras_featviz.demo import cue_scores
-
-    for kind in CUE_KINDS:
-        (x, y), _, _ = shapes_data(36, 0, 0, 32, seed=3, cue_class=0, cue_rate=0.0, cue_kind=kind)
-        scores = cue_scores(x, kind)
-        assert scores[y == 0].min() > np.median(scores[y != 0]), kind
-        assert scores[y == 0].mean() > scores[y != 0].mean() + 0.2, kind
-
-
-def test_the_demo_cue_is_the_square_it_always_was():
-    from keras_featviz.data import draw_shape
-
-    a = draw_shape(4, 32, np.random.default_rng(1), cue=True)
-    b = draw_shape(4, 32, np.random.default_rng(1), cue="square")
-    np.testing.assert_array_equal(a, b)
-    assert (a[1:4, 1:4] > 200).all()
-
-
-def test_an_unknown_cue_kind_is_refused():
-    from keras_featviz.data import shapes_data
-
-    with pytest.raises(
-        ValueError, match=r"`cue_kind` must be one of \[.*'stripes'\]. Received: cue_kind='blob'"
-    ):
-        shapes_data(4, 0, 0, 32, cue_class=0, cue_kind="blob")

@@ -13,7 +13,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from keras_featviz.results import fit_text, resized, tile_size, to_pil, write_atomically
+from keras_featviz.io.results import fit_text, resized, tile_size, to_pil, write_atomically
 from keras_featviz.validation import positive_int
 
 CAPTION_HEIGHT = 14

@@ -18,12 +18,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_featviz import defaults, imagenet
+from keras_featviz import defaults
 from keras_featviz import objectives as obj
-from keras_featviz.gradients import GradientReader
-from keras_featviz.sheets import displayable, labelled_rows, save_sheets
+from keras_featviz.io import imagenet
+from keras_featviz.io.sheets import displayable, labelled_rows, save_sheets
 from keras_featviz.surgery import class_count
 from keras_featviz.validation import non_finite_images, positive_int
+from keras_featviz.views.gradients import GradientReader
 
 
 class DatasetExamples:
@@ -196,7 +197,7 @@ def dataset_examples(
             (with `class_names`) or objectives (channels, units, groups).
         k: Int, images kept per target. Defaults to
             `defaults.EXAMPLES_K`.
-        preprocess: As in `keras_featviz.attribution.Attributor`.
+        preprocess: As in `keras_featviz.views.attribution.Attributor`.
             Defaults to `None`.
         class_names: Optional list naming every class. Defaults to `None`.
         batch_size: Int, images per forward pass for array data (datasets
