@@ -34,6 +34,9 @@ classes, steps and seed:
 - `paper`: the paper's network as published (width 1, no transforms, RGB).
 - `maco`: MACO-style phase-only Fourier image, standard transforms.
 - `pixels`: plain pixel-space gradient ascent.
+- `amortised`: one class-conditional generator trained on all the setup's
+  classes at once (`AmortisedVisualizer`), then each class's image in one
+  forward pass.
 
     python benchmarks/real_models.py --setup dogs
     python benchmarks/real_models.py --setup lite0 --classes 40 --makers defaults lucid maco
@@ -60,6 +63,9 @@ MAKERS = {
     "paper": {"generator": "scratch", "width": 1.0, "transforms": "none", "colors": "rgb", "pyramid": False},
     "maco": {"generator": "fourier_phase"},
     "pixels": {"generator": "pixels", "transforms": "none"},
+    # One class-conditional generator for all the setup's classes
+    # (`AmortisedVisualizer`), trained for `--amortised-steps` steps of 16.
+    "amortised": {},
 }
 # Judges per setup: (name, family, same family as the model?).
 SETUPS = {
@@ -96,17 +102,23 @@ def setup_classes(setup, count):
     return classes, classes
 
 
-def make_images(setup, maker, classes, steps, seed, out):
+def make_images(setup, maker, classes, steps, seed, out, amortised_steps=300):
     """Run one maker (in this process) and save its images, seconds and peak memory."""
     import keras_featviz
 
     model, preprocess = load(SETUPS[setup]["model"])
     names = None if model.output_shape[-1] == 1000 else _dog_names()
     begun = time.perf_counter()
-    visualizer = keras_featviz.FeatureVisualizer(
-        model, preprocess=preprocess, class_names=names, seed=seed, **MAKERS[maker]
-    )
-    result = visualizer.visualize(classes, steps=steps, verbose=0)
+    if maker == "amortised":
+        amortised = keras_featviz.AmortisedVisualizer(
+            model, preprocess=preprocess, class_names=names, seed=seed
+        )
+        result = amortised.fit(amortised_steps, classes=classes, verbose=0).visualize(classes)
+    else:
+        visualizer = keras_featviz.FeatureVisualizer(
+            model, preprocess=preprocess, class_names=names, seed=seed, **MAKERS[maker]
+        )
+        result = visualizer.visualize(classes, steps=steps, verbose=0)
     seconds = time.perf_counter() - begun
     result.save(out / maker)
     np.savez(
@@ -168,6 +180,9 @@ def main():
         action="store_true",
         help="make no images: judge those earlier runs saved under --out (every maker and seed found)",
     )
+    parser.add_argument(
+        "--amortised-steps", type=int, default=300, help="steps of the amortised generator (default: 300)"
+    )
     parser.add_argument("--one", nargs=2, metavar=("MAKER", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -178,7 +193,7 @@ def main():
     out = Path(args.out) / args.setup
     if args.one:  # a child process: one maker, one seed
         maker, seed = args.one
-        make_images(args.setup, maker, classes, steps, int(seed), out / f"seed{seed}")
+        make_images(args.setup, maker, classes, steps, int(seed), out / f"seed{seed}", args.amortised_steps)
         return
     model_name = SETUPS[args.setup]["model"]
     judges = SETUPS[args.setup]["judges"]
@@ -200,7 +215,15 @@ def main():
     for seed, maker in runs:
         if not args.judge_only:
             command = [sys.executable, __file__, "--setup", args.setup, "--classes", str(args.classes)]
-            command += ["--steps", str(steps), "--out", args.out, "--one", maker, str(seed)]
+            command += [
+                "--steps",
+                str(steps),
+                "--out",
+                args.out,
+                "--amortised-steps",
+                str(args.amortised_steps),
+            ]
+            command += ["--one", maker, str(seed)]
             subprocess.run(command, check=True)
         saved = np.load(out / f"seed{seed}" / f"{maker}.npz")
         rows.append(

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from keras_featviz import defaults
+from keras_featviz.amortised import AmortisedVisualizer
 from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, train_shapes_classifier
 from keras_featviz.makers import generators
 from keras_featviz.makers.layers import FeatureVector
@@ -78,11 +79,20 @@ MAKERS = {
     "pretrained": {"generator": "pretrained"},
     "fourier + transforms (Lucid)": {"generator": "fourier", "transforms": "standard"},
     "pixels": {"generator": "pixels"},
+    # One class-conditional generator for the 18 classes (`AmortisedVisualizer`),
+    # trained for as many image-steps as the others take (300 steps of 18).
+    "amortised": {"generator": "amortised"},
+    "amortised + transforms": {"generator": "amortised", "transforms": "standard"},
 }
 
 
 def make(model, kwargs, seed, decoder):
     kwargs = dict(kwargs)
+    if kwargs["generator"] == "amortised":
+        del kwargs["generator"]
+        amortised = AmortisedVisualizer(model, seed=seed, **kwargs)
+        amortised.fit(defaults.STEPS, batch_size=CLASSES, verbose=0)
+        return amortised.visualize(list(range(CLASSES))).images
     generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
     if kwargs["generator"] == "pretrained":
         kwargs["decoder"] = decoder
@@ -96,6 +106,7 @@ def make(model, kwargs, seed, decoder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--makers", nargs="+", default=list(MAKERS), choices=list(MAKERS))
     args = parser.parse_args()
     began = time.time()
     judges = {
@@ -104,15 +115,15 @@ def main():
     }
     for name, judge in judges.items():
         print(f"judge {name}: {accuracy(judge):.0%} on real test images")
-    scores = {maker: {"own": [], **{j: [] for j in judges}} for maker in MAKERS}
+    scores = {maker: {"own": [], **{j: [] for j in judges}} for maker in args.makers}
     for seed in args.seeds:
         model, (x, _) = train_shapes_classifier(SIZE, CLASSES, seed=seed, cue_class=None, verbose=0)
         decoder = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
         print(
             f"seed {seed}: classifier {accuracy(model):.0%} on real test images ({time.time() - began:.0f} s)"
         )
-        for maker, kwargs in MAKERS.items():
-            images = make(model, kwargs, seed, decoder).astype("float32")
+        for maker in args.makers:
+            images = make(model, MAKERS[maker], seed, decoder).astype("float32")
             truth = np.arange(CLASSES)
             row = {"own": model, **judges}
             for who, judge in row.items():

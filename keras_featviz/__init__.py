@@ -5,6 +5,8 @@ replaced by ReLU, cross-class penalty) is trained by backpropagation to make
 the image each target responds to most (Despraz et al.). The public API:
 
 - `FeatureVisualizer`: visualize classes, channels, units or weighted groups.
+- `AmortisedVisualizer`: one generator trained on all classes, then any
+  class's image (and new samples of it) in one forward pass.
 - `VisualizerConfig`: every option of the visualizer (and the callbacks'
   and the command line's), checked once.
 - `make_atlas`: every class and every channel of some layers, in chunks
@@ -32,6 +34,7 @@ import importlib
 __version__ = "0.2.0"
 
 _ATTRIBUTES = {
+    "AmortisedVisualizer": "keras_featviz.amortised",
     "Attributor": "keras_featviz.views.attribution",
     "dataset_examples": "keras_featviz.views.dataset_search",
     "DenoisingAutoencoder": "keras_featviz.makers.autoencoder",

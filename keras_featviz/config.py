@@ -43,6 +43,7 @@ def _option(
     scale=1,
     action=None,
     words=(),
+    example=None,
 ):
     """A field with its rule and its command-line flag (if any) in its metadata.
 
@@ -59,6 +60,8 @@ def _option(
         scale: The flag's unit in the option's (`--memory-gb`: 2**30).
         action: An argparse action such as `"store_true"`.
         words: The flag's words taken as they are (`auto`, `all`).
+        example: A value a user might set, for the tests to pass through
+            every consumer of the configuration. Defaults to `None`.
     """
     metadata = {
         "check": check,
@@ -70,6 +73,7 @@ def _option(
         "scale": scale,
         "action": action,
         "words": tuple(words),
+        "example": example,
     }
     return dataclasses.field(default=default, metadata=metadata)
 
@@ -265,17 +269,19 @@ class VisualizerConfig:
         help="how the image is made: the paper's generator trained from scratch, a pretrained "
         "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase); "
         "auto is scratch below 128 pixels a side and fourier from 128 up (default: auto)",
+        example="fourier",
     )
     decoder: Any = _option(
         None, flag="--decoder", help="the autoencoder .keras file of --mode pretrained (see train-dae)"
     )
-    preprocess: Any = _option(None)
+    preprocess: Any = _option(None, example="unit")
     penalty: float | None = _option(
         None,
         _optional_number,
         flag="--penalty",
         parse=float,
         help="weight of each other class in the loss (Eq. 2's lambda; default: min(1, 10 / classes))",
+        example=0.5,
     )
     seed: int | None = _option(
         defaults.SEED,
@@ -284,6 +290,7 @@ class VisualizerConfig:
         parse=int,
         cli_default=defaults.COMMAND_SEED,
         help=f"random seed (default: {defaults.COMMAND_SEED})",
+        example=7,
     )
     width: float | str = _option(
         defaults.WIDTH,
@@ -296,6 +303,7 @@ class VisualizerConfig:
         help="scratch generator width multiplier, 1 is the paper's; auto: 1 below "
         f"{defaults.LARGE_IMAGE_SIDE} pixels a side, else sized to cost at most the "
         f"classifier (default: {defaults.WIDTH})",
+        example=0.5,
     )
     batch_size: int = _option(
         defaults.BATCH_SIZE,
@@ -303,15 +311,17 @@ class VisualizerConfig:
         flag="--batch-size",
         parse=int,
         help=f"most targets per step (default: {defaults.BATCH_SIZE})",
+        example=3,
     )
-    optimizer: Any = _option(None)
-    class_names: Any = _option(None)
+    optimizer: Any = _option(None, example="paper")
+    class_names: Any = _option(None, example=("red", "green", "blue"))
     paper_loss: bool = _option(
         defaults.PAPER_LOSS,
         boolean,
         flag="--paper-loss",
         action="store_true",
         help="Eq. 2 to the letter: a class whose logit is negative gets no gradient",
+        example=True,
     )
     noise: float | None = _option(
         None,
@@ -319,8 +329,9 @@ class VisualizerConfig:
         flag="--noise",
         parse=float,
         help="sigma of the feature-vector noise (default: none in scratch mode, 0.05 pretrained)",
+        example=0.1,
     )
-    jit_compile: bool | str = _option(defaults.JIT_COMPILE, _choice(JIT_CHOICES))
+    jit_compile: bool | str = _option(defaults.JIT_COMPILE, _choice(JIT_CHOICES), example=False)
     memory_budget: float = _option(
         defaults.MEMORY_BUDGET,
         lambda value, name: number(value, name, minimum=0, inclusive=False),
@@ -329,6 +340,7 @@ class VisualizerConfig:
         scale=2**30,
         help="memory a step may keep; cuts smaller chunks to fit "
         f"(default: {defaults.MEMORY_BUDGET / 2**30:g})",
+        example=2.0**30,
     )
     precision: str | None = _option(
         None,
@@ -338,6 +350,7 @@ class VisualizerConfig:
         help="mixed precision for the generator and the classifier's copy: mixed_bfloat16 on "
         "CPUs with bfloat16 units, mixed_float16 on GPUs (default: float32 generator, "
         "the model's own policy)",
+        example="float32",
     )
     transforms: Any = _option(
         defaults.TRANSFORMS,
@@ -345,6 +358,7 @@ class VisualizerConfig:
         choices=TRANSFORM_PRESETS,
         help="random shift, zoom and rotation before the classifier at each step; auto: standard "
         f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
+        example="standard",
     )
     downsample: int = _option(
         defaults.DOWNSAMPLE,
@@ -353,6 +367,7 @@ class VisualizerConfig:
         parse=int,
         help="the scratch generator makes an image this many times smaller a side, enlarged "
         f"(default: {defaults.DOWNSAMPLE})",
+        example=2,
     )
     colors: str = _option(
         defaults.COLORS,
@@ -362,6 +377,7 @@ class VisualizerConfig:
         help="the scratch generator's colours: rgb (the paper's) or natural images' decorrelated "
         f"axes; auto: decorrelated from {defaults.LARGE_IMAGE_SIDE} pixels a side "
         f"(default: {defaults.COLORS})",
+        example="decorrelated",
     )
     input_shape: tuple[int, int, int] | None = _option(None)
     head: str = _option(
@@ -370,6 +386,7 @@ class VisualizerConfig:
         flag="--head",
         choices=HEADS,
         help="what the model outputs, where it cannot be recognised (default: auto)",
+        example="softmax",
     )
     pyramid: bool | str = _option(
         defaults.PYRAMID,
@@ -379,6 +396,7 @@ class VisualizerConfig:
         words=(AUTO,),
         help="the scratch generator's multi-scale output: auto, true or false; auto: true from "
         f"{defaults.LARGE_IMAGE_SIDE} pixels a side (default: {defaults.PYRAMID})",
+        example=True,
     )
     devices: Any = _option(
         defaults.DEVICES,

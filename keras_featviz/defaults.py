@@ -104,6 +104,15 @@ LATENT_NOISE = 0.05
 # refused before they run out of memory.
 MAX_IMAGE_SIDE = 1024
 
+# -- the amortised generator (`AmortisedVisualizer`) -------------------------------
+# One class-conditional generator for all classes: its filter multiplier,
+# its noise size, Adam's rate, the steps of `fit` and the classes per step.
+AMORTISED_WIDTH = 1.0
+AMORTISED_NOISE = 32
+AMORTISED_LEARNING_RATE = 1e-3
+AMORTISED_STEPS = 500
+AMORTISED_BATCH_SIZE = 16
+
 # -- images of ImageNet scale ------------------------------------------------------
 # From this side up, the `"auto"` defaults switch to what made class images
 # of a real ImageNet model readable to another model

@@ -153,3 +153,44 @@ def test_every_module_has_its_mirrored_test_file():
         if not (ROOT / "tests" / f"{prefix}{path.stem}.py").exists():
             missing.append(str(path.relative_to(ROOT)))
     assert not missing, missing
+
+
+def _public_callables():
+    """Every public function and method of the names the package exports."""
+    modules = [keras_featviz, keras_featviz.callbacks]
+    modules += [importlib.import_module(f"keras_featviz.{m}") for m in ("objectives", "preprocessing", "devices")]
+    found = {}
+    for module in modules:
+        for name in getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]:
+            value = getattr(module, name)
+            if not getattr(value, "__module__", "").startswith("keras_featviz"):
+                continue
+            if inspect.isfunction(value):
+                found[f"{value.__module__}.{name}"] = value
+            elif inspect.isclass(value):
+                for attribute, member in vars(value).items():
+                    if attribute.startswith("_") and attribute != "__init__":
+                        continue
+                    member = getattr(member, "__func__", getattr(member, "fget", member))
+                    if inspect.isfunction(member):
+                        found[f"{value.__module__}.{value.__name__}.{attribute}"] = member
+    return found
+
+
+def test_the_public_api_is_type_hinted():
+    missing = []
+    for name, function in sorted(_public_callables().items()):
+        signature = inspect.signature(function)
+        bare = [
+            p.name
+            for p in signature.parameters.values()
+            if p.name not in ("self", "cls")
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            and p.annotation is inspect.Parameter.empty
+        ]
+        if signature.return_annotation is inspect.Signature.empty:
+            bare.append("return")
+        if bare:
+            missing.append((name, bare))
+    assert len(_public_callables()) > 80
+    assert not missing, missing

@@ -7,6 +7,8 @@
   Eq. 1's feature vector, the decorrelated colour output.
 - `parameterizations`: images without a generator network (pixels,
   Lucid's Fourier image, MACO's phase-only image).
+- `conditional`: one class-conditional generator for every class (the
+  amortised generator of `AmortisedVisualizer`).
 - `autoencoder`: the denoising autoencoder whose decoder is the
   pretrained generator.
 - `generator_source`: the generator choice, checked once, that builds the
