@@ -158,7 +158,9 @@ def test_every_module_has_its_mirrored_test_file():
 def _public_callables():
     """Every public function and method of the names the package exports."""
     modules = [keras_featviz, keras_featviz.callbacks]
-    modules += [importlib.import_module(f"keras_featviz.{m}") for m in ("objectives", "preprocessing", "devices")]
+    modules += [
+        importlib.import_module(f"keras_featviz.{m}") for m in ("objectives", "preprocessing", "devices")
+    ]
     found = {}
     for module in modules:
         for name in getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]:
