@@ -11,6 +11,7 @@ each chunk and gathers a `Visualization`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import keras
@@ -46,6 +47,14 @@ def default_penalty(num_classes: int) -> float:
     100 and 1 for 10 classes or fewer.
     """
     return min(1.0, 10.0 / max(num_classes, 1))
+
+
+def _time_left(began: float, done: int, total: int) -> str:
+    """`", about 12 min left"` at the pace of the targets done so far (none before the first)."""
+    if not done:
+        return ""
+    seconds = (time.perf_counter() - began) / done * (total - done)
+    return f", about {seconds / 60:.0f} min left" if seconds >= 90 else f", about {seconds:.0f} s left"
 
 
 class FeatureVisualizer:
@@ -327,11 +336,13 @@ class FeatureVisualizer:
         verbose = verbosity(verbose)
         objectives, plan, trainer = self._prepare(targets)
         size = trainer.targets_per_step
-        parts, step_seconds = [], 0.0
+        parts, step_seconds, began = [], 0.0, time.perf_counter()
         for start in range(0, len(objectives), size):
             indices = list(range(start, min(start + size, len(objectives))))
             if verbose and size < len(objectives):
-                print(f"Targets {start + 1}-{indices[-1] + 1} of {len(objectives)}")
+                print(
+                    f"Targets {start + 1}-{indices[-1] + 1} of {len(objectives)}{_time_left(began, start, len(objectives))}"
+                )
             with self._scope():
                 outputs, seconds = trainer.run(
                     objectives,

@@ -108,3 +108,15 @@ def test_a_logged_run_prints_only_its_own_lines(saved_classifier, tmp_path):
     assert run.stderr == ""
     assert "\x1b[" not in run.stdout and "\r" not in run.stdout
     assert "Under each image: p = the classifier's probability of the target class" in run.stdout
+
+
+def test_all_classes_in_chunks_say_how_long_is_left(saved_classifier, tmp_path, capsys):
+    code = cli.main(
+        ["visualize", saved_classifier, "--classes", "all", "--batch-size", "2", "--steps", "3"]
+        + ["--width", "0.25", "--out", str(tmp_path / "out")]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    chunks = [line for line in lines if line.startswith("Targets ")]
+    assert chunks[0] == "Targets 1-2 of 3"
+    assert chunks[1].startswith("Targets 3-3 of 3, about ") and chunks[1].endswith(" left")

@@ -365,7 +365,8 @@ def targets_of(args, count, channel_count, names=None):
     if args.classes is not None and not args.classes.strip():
         raise CommandError("--classes is empty: give indices like 0-9,15, or leave it out for every class")
     if args.classes is not None or args.layer is None:
-        classes = parse_indices(args.classes, names=names) if args.classes else list(range(count))
+        every = not args.classes or args.classes.strip() == "all"
+        classes = list(range(count)) if every else parse_indices(args.classes, names=names)
         bad = [c for c in classes if c >= count]
         if bad:
             raise CommandError(f"--classes: the model has {count} classes (0-{count - 1}); got {bad[0]}")

@@ -118,7 +118,8 @@ def add_parser(commands):
     see.add_argument("model", help="a .keras file or a keras.applications name such as vgg16")
     see.add_argument(
         "--classes",
-        help="class indices and ranges, e.g. 0-99 or 1,5,9 (default: every class, unless --layer is given)",
+        help="class indices, ranges or names, e.g. 0-99 or 1,5,9, or all (default: every class, unless "
+        "--layer is given)",
     )
     see.add_argument("--layer", help="a hidden layer whose filters to visualize")
     see.add_argument("--channels", help="filters of --layer, e.g. 0-15 (default: all)")
