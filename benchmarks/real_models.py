@@ -64,7 +64,8 @@ MAKERS = {
     "maco": {"generator": "fourier_phase"},
     "pixels": {"generator": "pixels", "transforms": "none"},
     # One class-conditional generator for all the setup's classes
-    # (`AmortisedVisualizer`), trained for `--amortised-steps` steps of 16.
+    # (`AmortisedVisualizer`), trained for `--amortised-steps` steps of 16
+    # (by default the library's, about 750 images of each class).
     "amortised": {},
 }
 # Judges per setup: (name, family, same family as the model?).
@@ -102,7 +103,7 @@ def setup_classes(setup, count):
     return classes, classes
 
 
-def make_images(setup, maker, classes, steps, seed, out, amortised_steps=300):
+def make_images(setup, maker, classes, steps, seed, out, amortised_steps=None):
     """Run one maker (in this process) and save its images, seconds and peak memory."""
     import keras_featviz
 
@@ -181,7 +182,10 @@ def main():
         help="make no images: judge those earlier runs saved under --out (every maker and seed found)",
     )
     parser.add_argument(
-        "--amortised-steps", type=int, default=300, help="steps of the amortised generator (default: 300)"
+        "--amortised-steps",
+        type=int,
+        default=None,
+        help="steps of the amortised generator (default: the library's, about 750 images a class)",
     )
     parser.add_argument("--one", nargs=2, metavar=("MAKER", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,14 +219,9 @@ def main():
     for seed, maker in runs:
         if not args.judge_only:
             command = [sys.executable, __file__, "--setup", args.setup, "--classes", str(args.classes)]
-            command += [
-                "--steps",
-                str(steps),
-                "--out",
-                args.out,
-                "--amortised-steps",
-                str(args.amortised_steps),
-            ]
+            command += ["--steps", str(steps), "--out", args.out]
+            if args.amortised_steps:
+                command += ["--amortised-steps", str(args.amortised_steps)]
             command += ["--one", maker, str(seed)]
             subprocess.run(command, check=True)
         saved = np.load(out / f"seed{seed}" / f"{maker}.npz")

@@ -35,6 +35,12 @@ from keras_featviz.visualizer import default_penalty
 PROGRESS_EVERY = 50
 
 
+def default_steps(num_classes: int, batch_size: int = defaults.AMORTISED_BATCH_SIZE) -> int:
+    """`fit`'s steps by default: `defaults.AMORTISED_IMAGES_PER_CLASS` images
+    of each of `num_classes` classes, `batch_size` a step."""
+    return -(-defaults.AMORTISED_IMAGES_PER_CLASS * num_classes // batch_size)
+
+
 class AmortisedVisualizer:
     """Images of any class of a classifier from one trained generator.
 
@@ -56,7 +62,7 @@ class AmortisedVisualizer:
 
     ```python
     amortised = keras_featviz.AmortisedVisualizer(model, preprocess="unit", seed=0)
-    amortised.fit(steps=600)  # every class, 16 a step
+    amortised.fit()  # every class, 16 a step, about 750 images of each
     result = amortised.visualize([3, 7])  # one forward pass
     samples = amortised.visualize([3] * 4, samples=True)  # four samples of class 3
     ```
@@ -128,7 +134,7 @@ class AmortisedVisualizer:
 
     def fit(
         self,
-        steps: int = defaults.AMORTISED_STEPS,
+        steps: int | None = None,
         classes: Sequence[int] | None = None,
         batch_size: int = defaults.AMORTISED_BATCH_SIZE,
         verbose: str | int = "auto",
@@ -137,8 +143,10 @@ class AmortisedVisualizer:
         classes drawn at random each step; a second call goes on.
 
         Args:
-            steps: Int, optimisation steps. Defaults to
-                `defaults.AMORTISED_STEPS`.
+            steps: Int, optimisation steps, or `None` for
+                `default_steps(len(classes), batch_size)`: about
+                `defaults.AMORTISED_IMAGES_PER_CLASS` images of each class.
+                Defaults to `None`.
             classes: Class indices to learn, or `None` for all. Defaults to
                 `None`.
             batch_size: Int, classes per step. Defaults to
@@ -151,9 +159,9 @@ class AmortisedVisualizer:
         Raises:
             ValueError: for a bad count or a class out of range.
         """
-        steps = positive_int(steps, "steps")
         batch_size = positive_int(batch_size, "batch_size")
         classes = self._checked_classes(range(self.num_classes) if classes is None else classes)
+        steps = default_steps(len(classes), batch_size) if steps is None else positive_int(steps, "steps")
         verbose = verbosity(verbose)
         started = time.perf_counter()
         for x, y in self._batches(classes, batch_size, steps):

@@ -70,3 +70,12 @@ def test_fit_says_how_far_it_got_once_when_not_on_a_terminal(trained_classifier,
     amortised.fit(steps=2, batch_size=3, verbose=2)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("AmortisedVisualizer: step 2, mean target activation ")
+
+
+def test_fit_trains_about_the_same_images_per_class_whatever_the_class_count():
+    from keras_featviz import defaults
+    from keras_featviz.amortised import default_steps
+
+    per_class = defaults.AMORTISED_IMAGES_PER_CLASS
+    assert default_steps(19, 16) == -(-per_class * 19 // 16)
+    assert default_steps(1000, 16) * 16 >= per_class * 1000 > (default_steps(1000, 16) - 1) * 16
