@@ -114,8 +114,8 @@ AMORTISED_BATCH_SIZE = 16
 # `fit`'s steps by default: this many images per class, over all classes.
 # On the 19 MobileNetV2 dog breeds, 300 steps of 16 (250 a class) put the
 # right breed first for 21% and 26% of the classes on two EfficientNets;
-# 900 steps (760 a class) for 68% and 74% (benchmarks/real_models.py
-# --setup dogs --makers amortised --amortised-steps 900).
+# about 900 steps (750 a class), in two runs, for 68% / 53% and 74% / 47%
+# (benchmarks/real_models.py --setup dogs --makers amortised).
 AMORTISED_IMAGES_PER_CLASS = 750
 
 # -- images of ImageNet scale ------------------------------------------------------
