@@ -31,6 +31,18 @@ from keras_featviz.surgery import ClassifierProbe
 from keras_featviz.validation import number, positive_int, random_seed, verbosity
 from keras_featviz.visualizer import default_penalty
 
+# The `VisualizerConfig` fields an `AmortisedVisualizer` reads.
+CONFIG_USED = (
+    "preprocess",
+    "penalty",
+    "seed",
+    "class_names",
+    "transforms",
+    "head",
+    "input_shape",
+    "precision",
+    "paper_loss",
+)
 # `fit(verbose=1)` prints a line every this many steps.
 PROGRESS_EVERY = 50
 
@@ -46,17 +58,18 @@ class AmortisedVisualizer:
 
     Args:
         classifier: A `keras.Model` image classifier; never modified.
-        config: A `VisualizerConfig` or `None`; of it, `preprocess`,
-            `penalty`, `seed`, `class_names`, `transforms`, `head`,
-            `input_shape` and `precision` are used (the generator is this
-            class's own). Defaults to `None`.
+        config: A `VisualizerConfig` or `None`; of it, the fields in
+            `CONFIG_USED` are used (the generator is this class's own), so
+            one configuration can be shared with a `FeatureVisualizer`.
+            Defaults to `None`.
         width: Float > 0, the generator's filter multiplier. Defaults to
             `defaults.AMORTISED_WIDTH`.
         noise_size: Int >= 0, the size of the noise that makes samples of
             one class differ. Defaults to `defaults.AMORTISED_NOISE`.
         learning_rate: Float > 0, Adam's. Defaults to
             `defaults.AMORTISED_LEARNING_RATE`.
-        **options: Fields of `VisualizerConfig` in place of `config`'s.
+        **options: Fields of `VisualizerConfig` in `CONFIG_USED`, in
+            place of `config`'s.
 
     Example:
 
@@ -68,8 +81,8 @@ class AmortisedVisualizer:
     ```
 
     Raises:
-        ValueError: for a bad option or a classifier that is not an image
-            classifier.
+        ValueError: for a bad option, an option this class does not use,
+            or a classifier that is not an image classifier.
     """
 
     def __init__(
@@ -81,6 +94,12 @@ class AmortisedVisualizer:
         learning_rate: float = defaults.AMORTISED_LEARNING_RATE,
         **options,
     ) -> None:
+        unused = sorted(set(options) - set(CONFIG_USED))
+        if unused:
+            raise ValueError(
+                f"AmortisedVisualizer makes its own generator and uses only {list(CONFIG_USED)} of the "
+                f"visualizer options. Received: {', '.join(f'{k}={options[k]!r}' for k in unused)}"
+            )
         self.config = config = VisualizerConfig.from_options(config, **options)
         self.probe = ClassifierProbe(
             classifier, dtype_policy=config.precision, input_shape=config.input_shape, head=config.head

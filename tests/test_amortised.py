@@ -46,9 +46,19 @@ def test_visualizing_trains_nothing(trained):
 
 
 def test_it_takes_the_shared_configuration(trained_classifier):
-    config = keras_featviz.VisualizerConfig(class_names=["red", "green", "blue"], seed=3)
+    config = keras_featviz.VisualizerConfig(class_names=["red", "green", "blue"], seed=3, generator="scratch")
     amortised = keras_featviz.AmortisedVisualizer(trained_classifier, config=config, width=0.25)
     assert amortised.visualize([1]).labels == ["green"]
+
+
+def test_an_option_it_would_ignore_is_refused(trained_classifier):
+    with pytest.raises(ValueError) as raised:
+        keras_featviz.AmortisedVisualizer(trained_classifier, generator="fourier", pyramid=False)
+    assert str(raised.value) == (
+        "AmortisedVisualizer makes its own generator and uses only ['preprocess', 'penalty', 'seed', "
+        "'class_names', 'transforms', 'head', 'input_shape', 'precision', 'paper_loss'] of the visualizer "
+        "options. Received: generator='fourier', pyramid=False"
+    )
 
 
 @pytest.mark.parametrize(
