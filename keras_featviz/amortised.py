@@ -28,7 +28,7 @@ from keras_featviz.makers.conditional import conditional_generator
 from keras_featviz.optimization import transforms as transforms_module
 from keras_featviz.optimization.coupled import CoupledModel, ReadoutPlan
 from keras_featviz.surgery import ClassifierProbe
-from keras_featviz.validation import number, positive_int, random_seed, verbosity
+from keras_featviz.validation import number, positive_int, verbosity
 from keras_featviz.visualizer import default_penalty
 
 # The `VisualizerConfig` fields an `AmortisedVisualizer` reads.
@@ -228,7 +228,7 @@ class AmortisedVisualizer:
             A `Visualization`, as `FeatureVisualizer.visualize` returns.
         """
         classes = self._checked_classes(classes)
-        rng = self._rng if samples else np.random.default_rng(random_seed(self.seed) or 0)
+        rng = self._rng if samples else np.random.default_rng(self.seed or 0)  # seed checked by the config
         x = self._inputs(np.array(classes), rng)
         if not samples:  # every class from one noise vector: the class alone differs
             x[:, self.num_classes :] = x[:1, self.num_classes :]
