@@ -111,9 +111,7 @@ class AmortisedVisualizer:
         self.noise_size = int(noise_size) if noise_size == 0 else positive_int(noise_size, "noise_size")
         self.learning_rate = number(learning_rate, "learning_rate", minimum=0, inclusive=False)
         penalty = default_penalty(self.num_classes) if config.penalty is None else config.penalty
-        transforms = config.transforms
-        if transforms == "auto":
-            transforms = "standard" if min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE else "none"
+        transforms = transforms_module.resolve(config.transforms, self.image_shape)
         self.generator = conditional_generator(
             self.image_shape, self.num_classes, width=width, noise_size=self.noise_size, seed=self.seed
         )

@@ -26,7 +26,7 @@ AUTO = "auto"
 # `"auto"`, then the modes (`generator_source.GENERATOR_MODES`).
 GENERATOR_CHOICES = (AUTO, "scratch", "pretrained", "pixels", "fourier", "fourier_phase")
 PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
-TRANSFORM_PRESETS = ("auto", "standard", "none")
+TRANSFORM_PRESETS = ("auto", "standard", "strong", "none")
 COLOR_CHOICES = ("auto", "rgb", "decorrelated")
 HEADS = ("auto", "softmax", "sigmoid", "probabilities")
 JIT_CHOICES = (True, False, "auto")
@@ -203,11 +203,13 @@ class VisualizerConfig:
             convolutions gained nothing in bfloat16, and the shapes demo's
             images lost their class (33% first instead of 100%). Defaults
             to `None`.
-        transforms: `"auto"`, `"standard"`, `"none"` or a Keras layer:
-            random changes of the image before the classifier at every
-            step (see `keras_featviz.optimization.transforms`). `"auto"` is
-            `"standard"` for images of 128 pixels or more a side and
-            `"none"` below. Defaults to `defaults.TRANSFORMS` (`"auto"`).
+        transforms: `"auto"`, `"standard"` (Lucid's), `"strong"`, `"none"`
+            or a Keras layer: random changes of the image before the
+            classifier at every step (see
+            `keras_featviz.optimization.transforms`). `"auto"` is,
+            for images of 128 pixels or more a side, `"strong"` for
+            Lucid's, MACO's and pixel images and `"standard"` for
+            generator networks; `"none"` below. Defaults to `defaults.TRANSFORMS` (`"auto"`).
         downsample: Int >= 1, the scratch generator makes an image this
             many times smaller a side, enlarged bilinearly: its cost falls
             with the square. Defaults to `defaults.DOWNSAMPLE` (1).
@@ -356,7 +358,8 @@ class VisualizerConfig:
         defaults.TRANSFORMS,
         flag="--transforms",
         choices=TRANSFORM_PRESETS,
-        help="random shift, zoom and rotation before the classifier at each step; auto: standard "
+        help="random shift, zoom and rotation before the classifier at each step; standard: "
+        "Lucid's; auto: strong for fourier images, standard for generators, "
         f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
         example="standard",
     )

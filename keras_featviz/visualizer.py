@@ -169,8 +169,7 @@ class FeatureVisualizer:
         resolved for the classifier's image size (see `VisualizerConfig`)."""
         large = self._large
         transforms, colors, pyramid, width = config.transforms, config.colors, config.pyramid, config.width
-        if transforms == "auto":
-            transforms = "standard" if large else "none"
+        transforms = transforms_module.resolve(transforms, self.image_shape, generator)
         if colors == "auto":
             colors = "decorrelated" if large else "rgb"
         if pyramid == "auto":

@@ -35,7 +35,7 @@ def test_the_generator_is_sized_to_a_small_classifier_on_large_images():
 
 def test_auto_defaults_switch_on_large_images():
     large = keras_featviz.FeatureVisualizer(_large_classifier())
-    assert (large.source.mode, large.transforms) == ("fourier", "standard")
+    assert (large.source.mode, large.transforms) == ("fourier", "strong")
     scratch = keras_featviz.FeatureVisualizer(_large_classifier(), "scratch")
     assert scratch.transforms == "standard"
     assert scratch.source.colors == "decorrelated"
@@ -57,4 +57,4 @@ def test_decorrelated_colours_add_no_weights():
 
 def test_only_the_scratch_generator_is_sized():
     fourier = keras_featviz.FeatureVisualizer(_large_classifier(), "fourier")
-    assert fourier.source.width == 1.0 and fourier.transforms == "standard"
+    assert fourier.source.width == 1.0 and fourier.transforms == "strong"

@@ -49,9 +49,26 @@ def test_bad_arguments():
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "`transforms` must be one of ['standard', 'none'], None or a Keras layer. Received: transforms='jitter'"
+            "`transforms` must be one of ['standard', 'strong', 'none'], None or a Keras layer. Received: transforms='jitter'"
         ),
     ):
         transforms.get("jitter")
     assert transforms.get("none") is None and transforms.get(None) is None
     assert isinstance(transforms.get("standard"), RandomAffine)
+
+
+def test_the_strong_preset_changes_more_than_lucids():
+    standard, strong = transforms.get("standard"), transforms.get("strong")
+    assert (standard.shift, standard.scale, standard.degrees) == (12 / 224, (0.9, 1.1), 10.0)
+    assert strong.shift > standard.shift and strong.degrees > standard.degrees
+    assert strong.scale[0] < standard.scale[0] and strong.scale[1] > standard.scale[1]
+
+
+def test_auto_is_strong_for_direct_images_standard_for_generators_none_on_small_ones():
+    for direct in ("fourier", "fourier_phase", "pixels"):
+        assert transforms.resolve("auto", (224, 224, 3), direct) == "strong"
+    assert transforms.resolve("auto", (128, 160, 3), "fourier") == "strong"
+    for network in ("scratch", "pretrained", None):
+        assert transforms.resolve("auto", (224, 224, 3), network) == "standard"
+    assert transforms.resolve("auto", (127, 224, 3), "fourier") == "none"
+    assert transforms.resolve("standard", (32, 32, 3), "fourier") == "standard"
