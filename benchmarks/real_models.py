@@ -26,13 +26,15 @@ Makers (`--makers`), each a `FeatureVisualizer` configuration with the same
 classes, steps and seed:
 
 - `defaults`: the library's defaults; on these image sizes Lucid's
-  decorrelated Fourier image with its standard transforms.
+  decorrelated Fourier image with the strong transforms.
+- `lucid`: Lucid as published: the same image with Lucid's standard
+  transforms (the defaults before the strong preset).
 - `scratch`: the paper's generator at its large-image settings: the
-  multi-scale pyramid output, transforms, decorrelated colours, width
-  sized to the classifier.
-- `previous`: the last release's defaults (the same without the pyramid).
+  multi-scale pyramid output, the strong transforms, decorrelated colours,
+  width sized to the classifier.
+- `previous`: the defaults two releases ago (the same without the pyramid, Lucid's transforms).
 - `paper`: the paper's network as published (width 1, no transforms, RGB).
-- `maco`: MACO-style phase-only Fourier image, standard transforms.
+- `maco`: MACO-style phase-only Fourier image, Lucid's standard transforms.
 - `pixels`: plain pixel-space gradient ascent.
 - `amortised`: one class-conditional generator trained on all the setup's
   classes at once (`AmortisedVisualizer`), then each class's image in one
@@ -59,9 +61,10 @@ sys.path.insert(0, str(HERE))
 MAKERS = {
     "defaults": {},
     "scratch": {"generator": "scratch"},
-    "previous": {"generator": "scratch", "pyramid": False},
+    "previous": {"generator": "scratch", "pyramid": False, "transforms": "standard"},
     "paper": {"generator": "scratch", "width": 1.0, "transforms": "none", "colors": "rgb", "pyramid": False},
-    "maco": {"generator": "fourier_phase"},
+    "lucid": {"generator": "fourier", "transforms": "standard"},
+    "maco": {"generator": "fourier_phase", "transforms": "standard"},
     "pixels": {"generator": "pixels", "transforms": "none"},
     # One class-conditional generator for all the setup's classes
     # (`AmortisedVisualizer`), trained for `--amortised-steps` steps of 16

@@ -76,8 +76,11 @@ MAKERS = {
     "scratch, N(0,1) start (default)": {"generator": "scratch"},
     "scratch, constant start (last release)": {"generator": "scratch", "constant": True},
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
+    "scratch + strong transforms": {"generator": "scratch", "transforms": "strong"},
     "pretrained": {"generator": "pretrained"},
+    "pretrained + strong transforms": {"generator": "pretrained", "transforms": "strong"},
     "fourier + transforms (Lucid)": {"generator": "fourier", "transforms": "standard"},
+    "fourier + strong transforms": {"generator": "fourier", "transforms": "strong"},
     "pixels": {"generator": "pixels"},
     # One class-conditional generator for the 18 classes (`AmortisedVisualizer`),
     # trained for as many image-steps as the others take (300 steps of 18).
