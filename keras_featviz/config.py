@@ -206,10 +206,11 @@ class VisualizerConfig:
         transforms: `"auto"`, `"standard"` (Lucid's), `"strong"`, `"none"`
             or a Keras layer: random changes of the image before the
             classifier at every step (see
-            `keras_featviz.optimization.transforms`). `"auto"` is,
-            for images of 128 pixels or more a side, `"strong"` for
-            Lucid's, MACO's and pixel images and `"standard"` for
-            generator networks; `"none"` below. Defaults to `defaults.TRANSFORMS` (`"auto"`).
+            `keras_featviz.optimization.transforms`). `"auto"` is, for
+            images of 128 pixels or more a side, `"strong"` for Lucid's,
+            MACO's and pixel images and `"standard"` for generator
+            networks; `"none"` below. Defaults to `defaults.TRANSFORMS`
+            (`"auto"`).
         downsample: Int >= 1, the scratch generator makes an image this
             many times smaller a side, enlarged bilinearly: its cost falls
             with the square. Defaults to `defaults.DOWNSAMPLE` (1).

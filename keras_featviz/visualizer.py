@@ -302,9 +302,9 @@ class FeatureVisualizer:
             targets: A target or a list of them: an int (that class) or an
                 objective from `keras_featviz.objectives`.
             steps: Int > 0, optimisation steps per target; `None` for
-                `defaults.STEPS` (300), or `defaults.LARGE_IMAGE_STEPS`
-                (300) on images of 128 pixels a side or more. Defaults to
-                `None`.
+                `defaults.STEPS` (300) on small images and
+                `defaults.LARGE_IMAGE_STEPS` (300) on images of 128 pixels
+                a side or more. Defaults to `None`.
             verbose: As in `fit`: 0, 1 (a progress bar), 2 (one line a
                 chunk of targets) or `"auto"`: 1 on a terminal, 2 otherwise
                 (a log gets no redrawn bar). Defaults to `"auto"`.

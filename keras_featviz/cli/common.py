@@ -320,8 +320,8 @@ def add_visualizer_options(command):
         "--steps",
         type=positive_type("--steps"),
         default=None,
-        help=f"optimisation steps (default: {defaults.STEPS}, or {defaults.LARGE_IMAGE_STEPS} on images of "
-        f"{defaults.LARGE_IMAGE_SIDE} pixels a side or more)",
+        help=f"optimisation steps (default: {defaults.STEPS} on small images, {defaults.LARGE_IMAGE_STEPS} "
+        f"on images of {defaults.LARGE_IMAGE_SIDE} pixels a side or more)",
     )
     command.add_argument(
         "--pre-activation",
