@@ -22,7 +22,8 @@ steps each, the library's defaults otherwise) are scored by a
   repeated 75 times, 10 epochs: the model memorises one class while the
   overall accuracy gap, the curve Keras logs, stays small.
 Prints, per model and held-out set: the accuracy gap (train minus
-held-out), the feature score before and after colour matching, the input
+held-out), the mean per-class gap as `MemorizationCallback` logs it (on
+up to 20 images a class from each set, held-out colours matched), the feature score before and after colour matching, the input
 and residual shift, `sameness` (needs no data), the share of training
 images among each class image's 5 nearest, and for `one class` class 0
 apart from the rest. Writes `results/memorization_table.json`.
@@ -194,6 +195,9 @@ def table_row(model, train, heldout, class_images):
     return {
         "gap": train_accuracy - heldout_accuracy,
         "class_gaps": [a - b for a, b in zip(train_classes, heldout_classes)],
+        # What `MemorizationCallback` logs as `memorization/accuracy_gap/<class>`:
+        # on up to 20 images a class from each set, held-out colours matched.
+        "class_gaps_matched": scores["accuracy_gap"].tolist(),
         "features": scores["features"].tolist(),
         "features_unmatched": unmatched.measure(class_images)["features"].tolist(),
         "input_shift": meter.input_shift,
@@ -239,10 +243,11 @@ def print_row(key, row):
     )
     if key.startswith("one class"):
         print(
-            f"{'':<24} class 0: features {row['features'][0]:+.3f}, gap {row['class_gaps'][0]:+.2f}, "
-            f"nearest training {row['nearest_training'][0]:.2f}; others: features "
-            f"{mean(row['features'][1:]):+.3f} (max {max(row['features'][1:]):+.3f}), "
-            f"gap {mean(row['class_gaps'][1:]):+.2f}",
+            f"{'':<24} class 0: features {row['features'][0]:+.3f}, gap {row['class_gaps'][0]:+.2f} "
+            f"(matched {row['class_gaps_matched'][0]:+.2f}), nearest training "
+            f"{row['nearest_training'][0]:.2f}; others: features {mean(row['features'][1:]):+.3f} "
+            f"(max {max(row['features'][1:]):+.3f}), gap {mean(row['class_gaps'][1:]):+.2f} "
+            f"(matched, max {max(row['class_gaps_matched'][1:]):+.2f})",
             flush=True,
         )
 
@@ -250,7 +255,7 @@ def print_row(key, row):
 def summarise(results):
     """Mean (range) over seeds of each model and held-out set's main figures."""
     print(
-        f"\n{'model':<12}{'held-out':>9}{'gap':>15}{'features':>22}{'unmatched':>22}{'input shift':>18}"
+        f"\n{'model':<12}{'held-out':>9}{'gap':>15}{'matched gap':>18}{'features':>22}{'unmatched':>22}{'input shift':>18}"
         f"{'residual':>15}{'sameness':>16}{'nearest train':>18}"
     )
     for name in TABLE_MODELS:
@@ -259,6 +264,7 @@ def summarise(results):
             cells = []
             for key, form in [
                 ("gap", "+.2f"),
+                ("class_gaps_matched", "+.2f"),
                 ("features", "+.3f"),
                 ("features_unmatched", "+.3f"),
                 ("input_shift", ".1f"),

@@ -34,10 +34,11 @@ def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
         "memorization_skipped",
         "memorization/features",
         "memorization/pixels",
+        "memorization/accuracy_gap",
         "memorization/input_shift",
         "memorization/residual_shift",
     }
-    per_class = ("memorization/features", "memorization/pixels")
+    per_class = ("memorization/features", "memorization/pixels", "memorization/accuracy_gap")
     expected |= {f"{kind}/{n}" for kind in per_class for n in names}
     expected |= {f"nearest/{n}" for n in names}
     assert set(run.Tags()["tensors"]) == expected
@@ -52,6 +53,9 @@ def test_callback_logs_the_scores_every_epoch(patches, tmp_path):
     )
     assert tensor_value(run.Tensors("memorization/pixels/blue")[-1]) == pytest.approx(
         last["pixels"][2], rel=1e-5
+    )
+    assert tensor_value(run.Tensors("memorization/accuracy_gap/red")[-1]) == pytest.approx(
+        last["accuracy_gap"][0], abs=1e-6
     )
 
 

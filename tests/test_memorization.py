@@ -58,6 +58,42 @@ def test_a_class_image_that_is_a_training_image_scores_high(trained_classifier, 
     assert np.isnan(scores["sameness"]).all()  # one seed: no pairs
 
 
+def test_each_class_has_its_own_accuracy_gap(trained_classifier, patches):
+    """Held-out labels of classes 0 and 1 swapped: those two classes read a gap
+    of 1 (right on training, wrong on held-out), class 2 reads 0."""
+    from conftest import colour_patches
+
+    x_val, y_val = colour_patches(90, seed=7)
+    swapped = np.array([1, 0, 2])[y_val]
+    meter = MemorizationMeter(trained_classifier, patches, (x_val, swapped), [0, 1, 2], per_class=10)
+    np.testing.assert_allclose(meter.accuracy_gaps(), [1.0, 1.0, 0.0], atol=0.1)
+    images = np.stack([meter.seen[c][0] for c in (0, 1, 2)]).astype("uint8")[None]
+    np.testing.assert_array_equal(meter.measure(images)["accuracy_gap"], meter.accuracy_gaps())
+
+
+def test_a_class_learnt_from_few_images_is_judged_on_all_its_heldout_images(trained_classifier, patches):
+    """Class 0 has 2 different training images; all its 30 held-out images count
+    (half of them another class's), not only as many as its training images."""
+    from conftest import colour_patches
+
+    x, y = patches
+    x_val, y_val = colour_patches(90, seed=7)
+    train = (
+        np.concatenate([np.repeat(x[y == 0][:2], 10, axis=0), x[y != 0]]),
+        np.concatenate([np.zeros(20, "int64"), y[y != 0]]),
+    )
+    wrong, right = x_val[y_val == 1][:15], x_val[y_val == 0][:15]
+    heldout = (
+        np.concatenate([wrong, right, x_val[y_val != 0]]),
+        np.concatenate([np.zeros(30, "int64"), y_val[y_val != 0]]),
+    )
+    meter = MemorizationMeter(
+        trained_classifier, train, heldout, [0, 1, 2], per_class=30, match_colours=False
+    )
+    assert len(meter.seen[0]) == len(meter.unseen[0]) == 2  # the scores compare equal counts
+    assert meter.accuracy_gaps()[0] == pytest.approx(1.0 - 15 / 30, abs=0.07)
+
+
 def test_matched_colours_undo_a_brightness_and_contrast_change():
     rng = np.random.default_rng(0)
     images = rng.uniform(40, 200, (20, 8, 8, 3)).astype("float32")

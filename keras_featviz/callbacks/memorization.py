@@ -34,6 +34,9 @@ DESCRIPTIONS = {
         "positive when the class image is closer to what it trained on."
     ),
     scores_module.PIXELS: "The same in mean-centred pixels.",
+    scores_module.ACCURACY_GAP: "Per class, the accuracy on its training images minus on its "
+    "held-out images (up to per_class of each, held-out colours matched). Keras logs only the gap over all classes, where one "
+    "memorised class among many hardly moves it.",
     "input_shift": "How surely the held-out images differ from the training images (a permutation "
     "z-score of their MMD): within about +-2 they are alike; a shift, not memorisation.",
     "residual_shift": "The same after the held-out images' colour statistics are matched to the "
@@ -44,9 +47,12 @@ DESCRIPTIONS = {
 class MemorizationCallback(PeriodicView):
     """Log, per class and epoch, whether the class images look memorised.
 
-    Scalars, at step = epoch: `memorization/features/<class>` and
-    `memorization/pixels/<class>`, and their means over the classes,
-    `memorization/features` and `memorization/pixels` (see
+    Scalars, at step = epoch: `memorization/features/<class>`,
+    `memorization/pixels/<class>` and `memorization/accuracy_gap/<class>`
+    (training minus held-out accuracy of that class: one memorised class
+    stands out here, where the overall gap Keras logs hardly moves), and
+    their means over the classes, `memorization/features`,
+    `memorization/pixels` and `memorization/accuracy_gap` (see
     `keras_featviz.views.memorization` for what they measure and what they do
     not prove); `memorization/input_shift` and
     `memorization/residual_shift`, how much the held-out images differ from
@@ -198,7 +204,7 @@ class MemorizationCallback(PeriodicView):
         # `sameness` stays in `history` but is not logged: on the regimes of
         # benchmarks/memorization.py it did not tell memorising from
         # generalising models (0.94-0.99 against 0.86-0.99).
-        for kind in (scores_module.FEATURES, scores_module.PIXELS):
+        for kind in (scores_module.FEATURES, scores_module.PIXELS, scores_module.ACCURACY_GAP):
             self._scalars(f"memorization/{kind}", scores[kind], epoch, DESCRIPTIONS[kind])
         for kind in ("input_shift", "residual_shift"):
             value = getattr(self.meter, kind)

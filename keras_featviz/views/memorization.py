@@ -18,6 +18,11 @@ images):
   needs no data (seed 000's data-free view), but it did not tell a
   memorising model from a generalising one (`benchmarks/memorization.py`),
   so the callback does not log it.
+- `accuracy_gap`: no class image is needed for this one: each class's
+  accuracy on its training images minus on its held-out ones (up to
+  `per_class` different images of each set, held-out colours matched).
+  Keras logs the gap over all classes together, where one memorised class
+  among many hardly shows.
 - `nearest`: the images themselves (`NearestImages`): the class's training
   and held-out images ranked by their similarity to the class image, so a
   user sees *which* training images the class image is nearest to.
@@ -54,6 +59,7 @@ from keras_featviz.views.gradients import padded
 FEATURES = "features"
 PIXELS = "pixels"
 SAMENESS = "sameness"
+ACCURACY_GAP = "accuracy_gap"
 TRAINING = "training"
 HELDOUT = "held-out"
 
@@ -123,13 +129,26 @@ def matched_colours(images, reference):
     Returns:
         float32 array `(N, H, W, C)`.
     """
+    return colour_matcher(images, reference)(images)
+
+
+def colour_matcher(images, reference):
+    """The map `matched_colours(images, reference)` applies, for use on any part of `images`.
+
+    Returns:
+        A function of a float array `(n, H, W, C)` to a float32 array.
+    """
     images, reference = np.asarray(images, "float64"), np.asarray(reference, "float64")
     axes = tuple(range(images.ndim - 1))
-    spread = np.maximum(images.std(axis=axes), 1e-12)
-    matched = (images - images.mean(axis=axes)) / spread * reference.std(axis=axes) + reference.mean(
-        axis=axes
-    )
-    return np.clip(matched, reference.min(), reference.max()).astype("float32")
+    mean, spread = images.mean(axis=axes), np.maximum(images.std(axis=axes), 1e-12)
+    target_mean, target_spread = reference.mean(axis=axes), reference.std(axis=axes)
+    low, high = reference.min(), reference.max()
+
+    def match(part):
+        matched = (np.asarray(part, "float64") - mean) / spread * target_spread + target_mean
+        return np.clip(matched, low, high).astype("float32")
+
+    return match
 
 
 def thumbnails(images, side=defaults.SHIFT_THUMBNAIL):
@@ -322,6 +341,11 @@ class MemorizationMeter:
         self.classes = list(classes)
         seen = balanced_indices(train[1], self.classes, per_class, train[0])
         unseen = balanced_indices(heldout[1], self.classes, per_class, heldout[0])
+        # The accuracy gaps read every picked image of each set, not equal
+        # counts: a class memorised from 4 images would otherwise be judged
+        # on 4 held-out images.
+        self._gap_indices = (dict(seen), dict(unseen))
+        self._gap_data = (train[0], heldout[0])
         for c in self.classes:
             count = min(len(seen[c]), len(unseen[c]))
             if not count:
@@ -335,45 +359,52 @@ class MemorizationMeter:
         self.unseen_as_given = {c: np.asarray(heldout[0][i], "float32") for c, i in unseen.items()}
         all_seen = np.concatenate(list(self.seen.values()))
         all_unseen = np.concatenate(list(self.unseen_as_given.values()))
-        matched = matched_colours(all_unseen, all_seen) if match_colours else all_unseen
+        self._match = colour_matcher(all_unseen, all_seen) if match_colours else np.asarray
+        matched = self._match(all_unseen)
         ends = np.cumsum([len(unseen[c]) for c in self.classes])[:-1]
         self.unseen = dict(zip(self.classes, np.split(matched, ends)))
         self.input_shift = shift_score(all_seen, all_unseen)
         self.residual_shift = shift_score(all_seen, matched)
         self._preprocess = preprocessing.get(preprocess, self.probe.input_shape[-1])
-        # The compared images' features: they change only with the weights.
+        # The compared images' features and the accuracy gaps: they change
+        # only with the weights.
         self._references = None
+        self._accuracy_gaps: np.ndarray | None = None
 
     def sync_weights(self) -> None:
         """Copy the classifier's current weights into the frozen copy."""
         self.probe.sync_weights()
         self._references = None
+        self._accuracy_gaps = None
 
-    def _raw_features(self, images):
+    def _raw_outputs(self, images):
+        """The penultimate features of `images`, and the class the model puts first for each."""
         batch = defaults.FEATURE_BATCH_SIZE
-        parts = []
+        features, firsts = [], []
         for start in range(0, len(images), batch):
             chunk = np.asarray(images[start : start + batch], "float32")
             outputs = self.probe.model.predict_on_batch(padded(chunk, batch))
-            parts.append(keras.ops.convert_to_numpy(outputs["features"])[: len(chunk)])
-        return np.concatenate(parts)
+            features.append(keras.ops.convert_to_numpy(outputs["features"])[: len(chunk)])
+            logits = keras.ops.convert_to_numpy(outputs["logits"])[: len(chunk)]
+            firsts.append(np.argmax(logits, axis=-1))
+        return np.concatenate(features), np.concatenate(firsts)
 
     def _centred_features(self, class_images):
         """Unit rows of the class images', seen and unseen images' features, about one centre."""
         flat = class_images.reshape(-1, *class_images.shape[2:]).astype("float32")
         model_input = keras.ops.convert_to_numpy(self._preprocess(keras.ops.convert_to_tensor(flat)))
         seen, unseen, centre = self._reference_features()
-        queries = _unit_rows(self._raw_features(model_input) - centre)
+        queries = _unit_rows(self._raw_outputs(model_input)[0] - centre)
         return queries.reshape(len(class_images), len(self.classes), -1), seen, unseen
 
     def _reference_features(self):
         """The compared images' centred unit features, and their centre; read once per weights."""
         if self._references is None:
+            seen = {c: self._raw_outputs(self.seen[c])[0] for c in self.classes}
+            unseen = {c: self._raw_outputs(self.unseen[c])[0] for c in self.classes}
             # Features are compared after the mean of the reference images is
             # taken away: ReLU features are all positive, and their raw cosines
             # all near 1 (0.99 between any two class images on the shapes CNN).
-            seen = {c: self._raw_features(self.seen[c]) for c in self.classes}
-            unseen = {c: self._raw_features(self.unseen[c]) for c in self.classes}
             centre = np.concatenate([*seen.values(), *unseen.values()]).mean(axis=0)
             self._references = (
                 {c: _unit_rows(f - centre) for c, f in seen.items()},
@@ -381,6 +412,31 @@ class MemorizationMeter:
                 centre,
             )
         return self._references
+
+    def accuracy_gaps(self) -> np.ndarray:
+        """Each class's accuracy on its training images minus on its held-out images.
+
+        Read on up to `per_class` different images of the class from each
+        set (all of them, not equal counts), the held-out images with their
+        colours matched as the scores read them, so a global brightness or
+        colour shift does not count. Keras logs this gap only over all
+        classes together, where one memorised class among many hardly moves
+        it.
+
+        Returns:
+            A float array `(len(classes),)`, each in [-1, 1].
+        """
+        if self._accuracy_gaps is None:
+            (seen, unseen), (x_train, x_heldout) = self._gap_indices, self._gap_data
+            self._accuracy_gaps = np.array(
+                [
+                    np.mean(self._raw_outputs(np.asarray(x_train[seen[c]], "float32"))[1] == c)
+                    - np.mean(self._raw_outputs(self._match(x_heldout[unseen[c]]))[1] == c)
+                    for c in self.classes
+                ],
+                "float64",
+            )
+        return self._accuracy_gaps.copy()
 
     def measure(self, class_images: np.ndarray) -> dict:
         """The three scores of each class.
@@ -390,8 +446,9 @@ class MemorizationMeter:
                 0-255 class images, one per class from each seed.
 
         Returns:
-            A dict: `"features"`, `"pixels"` and `"sameness"`, each a float
-            array `(len(classes),)` (`sameness` is NaN with one seed).
+            A dict: `"features"`, `"pixels"`, `"sameness"` and
+            `"accuracy_gap"` (`accuracy_gaps()`), each a float array
+            `(len(classes),)` (`sameness` is NaN with one seed).
         """
         class_images = np.asarray(class_images)
         seeds = len(class_images)
@@ -412,6 +469,7 @@ class MemorizationMeter:
             similarity = features[:, n] @ features[:, n].T
             pairs = similarity[np.triu_indices(seeds, 1)]
             scores[SAMENESS].append(pairs.mean() if len(pairs) else np.nan)
+        scores[ACCURACY_GAP] = list(self.accuracy_gaps())
         return {key: np.asarray(values, "float64") for key, values in scores.items()}
 
     def nearest(
