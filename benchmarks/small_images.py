@@ -14,6 +14,7 @@ Printed per image maker: own top-1 (the classifier the images were made
 for) and each judge's top-1 on the 18 class images, over the seeds given.
 
     python benchmarks/small_images.py --seeds 0 1       # about 10 minutes on 2 cores
+    python benchmarks/small_images.py --makers pretrained --steps 50 300 1000
 """
 
 import argparse
@@ -89,19 +90,27 @@ MAKERS = {
 }
 
 
-def make(model, kwargs, seed, decoder):
+def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
+    """The class images after each step count of `steps` (ascending; each continues the last)."""
     kwargs = dict(kwargs)
     if kwargs["generator"] == "amortised":
         del kwargs["generator"]
         amortised = AmortisedVisualizer(model, seed=seed, **kwargs)
-        amortised.fit(defaults.STEPS, batch_size=CLASSES, verbose=0)
-        return amortised.visualize(list(range(CLASSES))).images
+        amortised.fit(steps[-1], batch_size=CLASSES, verbose=0)
+        return [amortised.visualize(list(range(CLASSES))).images]
     generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
     if kwargs["generator"] == "pretrained":
         kwargs["decoder"] = decoder
     try:
         visualizer = FeatureVisualizer(model, seed=seed, **kwargs)
-        return visualizer.visualize(list(range(CLASSES)), steps=defaults.STEPS, verbose=0).images
+        done, images = 0, []
+        for count in steps:
+            result = visualizer.visualize(
+                list(range(CLASSES)), steps=count - done, verbose=0, warm_start=True
+            )
+            images.append(result.images)
+            done = count
+        return images
     finally:
         generators.FeatureVector = FeatureVector
 
@@ -110,7 +119,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--makers", nargs="+", default=list(MAKERS), choices=list(MAKERS))
+    parser.add_argument(
+        "--steps",
+        type=int,
+        nargs="+",
+        default=[defaults.STEPS],
+        help="score the images after each of these step counts, one run continued (default: the library's)",
+    )
     args = parser.parse_args()
+    steps = sorted(set(args.steps))
     began = time.time()
     judges = {
         "same family": train_judge(shapes_classifier(SIZE, CLASSES), seed=11),
@@ -118,7 +135,8 @@ def main():
     }
     for name, judge in judges.items():
         print(f"judge {name}: {accuracy(judge):.0%} on real test images")
-    scores = {maker: {"own": [], **{j: [] for j in judges}} for maker in args.makers}
+    rows = [(maker, count) for maker in args.makers for count in steps]
+    scores = {row: {"own": [], **{j: [] for j in judges}} for row in rows}
     for seed in args.seeds:
         model, (x, _) = train_shapes_classifier(SIZE, CLASSES, seed=seed, cue_class=None, verbose=0)
         decoder = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
@@ -126,18 +144,30 @@ def main():
             f"seed {seed}: classifier {accuracy(model):.0%} on real test images ({time.time() - began:.0f} s)"
         )
         for maker in args.makers:
-            images = make(model, MAKERS[maker], seed, decoder).astype("float32")
-            truth = np.arange(CLASSES)
-            row = {"own": model, **judges}
-            for who, judge in row.items():
-                scores[maker][who].append(float(np.mean(judge.predict(images, verbose=0).argmax(1) == truth)))
-            print(
-                f"  {maker:<40} " + "  ".join(f"{who} {scores[maker][who][-1]:4.0%}" for who in row),
-                flush=True,
-            )
+            made = make(model, MAKERS[maker], seed, decoder, steps)
+            for count, images in zip(steps if len(made) > 1 else steps[-1:], made):
+                truth = np.arange(CLASSES)
+                judged = {"own": model, **judges}
+                row = scores[(maker, count)]
+                for who, judge in judged.items():
+                    hits = judge.predict(images.astype("float32"), verbose=0).argmax(1) == truth
+                    row[who].append(float(np.mean(hits)))
+                print(
+                    f"  {name_of(maker, count, steps):<48} "
+                    + "  ".join(f"{who} {row[who][-1]:4.0%}" for who in judged),
+                    flush=True,
+                )
     print(f"\nMean over seeds {args.seeds} (top-1 of {CLASSES} class images; chance {1 / CLASSES:.0%}):")
-    for maker, row in scores.items():
-        print(f"  {maker:<40} " + "  ".join(f"{who} {np.mean(values):4.0%}" for who, values in row.items()))
+    for (maker, count), row in scores.items():
+        if row["own"]:
+            print(
+                f"  {name_of(maker, count, steps):<48} "
+                + "  ".join(f"{who} {np.mean(values):4.0%}" for who, values in row.items())
+            )
+
+
+def name_of(maker, count, steps):
+    return maker if len(steps) == 1 else f"{maker}, {count} steps"
 
 
 if __name__ == "__main__":
