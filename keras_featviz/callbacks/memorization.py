@@ -34,9 +34,11 @@ DESCRIPTIONS = {
         "positive when the class image is closer to what it trained on."
     ),
     scores_module.PIXELS: "The same in mean-centred pixels.",
-    scores_module.ACCURACY_GAP: "Per class, the accuracy on its training images minus on its "
-    "held-out images (up to per_class of each, held-out colours matched). Keras logs only the gap over all classes, where one "
-    "memorised class among many hardly moves it.",
+    scores_module.ACCURACY_GAP: (
+        "Per class, the accuracy on its training images minus on its held-out images (up to "
+        "per_class of each, held-out colours matched). Keras logs only the gap over all classes, "
+        "where one memorised class among many hardly moves it."
+    ),
     "input_shift": "How surely the held-out images differ from the training images (a permutation "
     "z-score of their MMD): within about +-2 they are alike; a shift, not memorisation.",
     "residual_shift": "The same after the held-out images' colour statistics are matched to the "

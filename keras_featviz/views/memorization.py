@@ -369,13 +369,11 @@ class MemorizationMeter:
         # The compared images' features and the accuracy gaps: they change
         # only with the weights.
         self._references = None
-        self._accuracy_gaps: np.ndarray | None = None
 
     def sync_weights(self) -> None:
         """Copy the classifier's current weights into the frozen copy."""
         self.probe.sync_weights()
         self._references = None
-        self._accuracy_gaps = None
 
     def _raw_outputs(self, images):
         """The penultimate features of `images`, and the class the model puts first for each."""
@@ -393,15 +391,26 @@ class MemorizationMeter:
         """Unit rows of the class images', seen and unseen images' features, about one centre."""
         flat = class_images.reshape(-1, *class_images.shape[2:]).astype("float32")
         model_input = keras.ops.convert_to_numpy(self._preprocess(keras.ops.convert_to_tensor(flat)))
-        seen, unseen, centre = self._reference_features()
+        seen, unseen, centre, _ = self._reference_features()
         queries = _unit_rows(self._raw_outputs(model_input)[0] - centre)
         return queries.reshape(len(class_images), len(self.classes), -1), seen, unseen
 
     def _reference_features(self):
-        """The compared images' centred unit features, and their centre; read once per weights."""
+        """The compared images' centred unit features, their centre, and the accuracy gaps.
+
+        Read once per weights. Each class's picked images are run once: the
+        compared ones are the first of them (equal counts from both sets),
+        and the gaps read all of them.
+        """
         if self._references is None:
-            seen = {c: self._raw_outputs(self.seen[c])[0] for c in self.classes}
-            unseen = {c: self._raw_outputs(self.unseen[c])[0] for c in self.classes}
+            (seen_at, unseen_at), (x_train, x_heldout) = self._gap_indices, self._gap_data
+            seen, unseen, gaps = {}, {}, []
+            for c in self.classes:
+                count = len(self.seen[c])
+                seen_features, seen_first = self._raw_outputs(np.asarray(x_train[seen_at[c]], "float32"))
+                unseen_features, unseen_first = self._raw_outputs(self._match(x_heldout[unseen_at[c]]))
+                seen[c], unseen[c] = seen_features[:count], unseen_features[:count]
+                gaps.append(np.mean(seen_first == c) - np.mean(unseen_first == c))
             # Features are compared after the mean of the reference images is
             # taken away: ReLU features are all positive, and their raw cosines
             # all near 1 (0.99 between any two class images on the shapes CNN).
@@ -410,6 +419,7 @@ class MemorizationMeter:
                 {c: _unit_rows(f - centre) for c, f in seen.items()},
                 {c: _unit_rows(f - centre) for c, f in unseen.items()},
                 centre,
+                np.asarray(gaps, "float64"),
             )
         return self._references
 
@@ -426,20 +436,10 @@ class MemorizationMeter:
         Returns:
             A float array `(len(classes),)`, each in [-1, 1].
         """
-        if self._accuracy_gaps is None:
-            (seen, unseen), (x_train, x_heldout) = self._gap_indices, self._gap_data
-            self._accuracy_gaps = np.array(
-                [
-                    np.mean(self._raw_outputs(np.asarray(x_train[seen[c]], "float32"))[1] == c)
-                    - np.mean(self._raw_outputs(self._match(x_heldout[unseen[c]]))[1] == c)
-                    for c in self.classes
-                ],
-                "float64",
-            )
-        return self._accuracy_gaps.copy()
+        return self._reference_features()[3].copy()
 
     def measure(self, class_images: np.ndarray) -> dict:
-        """The three scores of each class.
+        """The scores of each class.
 
         Args:
             class_images: uint8 array `(seeds, len(classes), H, W, C)`: RGB
