@@ -11,7 +11,8 @@ of the other family, strided convolutions into a dense head, reached only
 38% and 62%).
 
 Printed per image maker: own top-1 (the classifier the images were made
-for) and each judge's top-1 on the 18 class images, over the seeds given.
+for) and each judge's top-1 on the 18 class images, over the seeds given;
+with several `--steps`, a row for each step count of one continued run.
 
     python benchmarks/small_images.py --seeds 0 1       # about 10 minutes on 2 cores
     python benchmarks/small_images.py --makers pretrained --steps 50 300 1000
@@ -91,13 +92,14 @@ MAKERS = {
 
 
 def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
-    """The class images after each step count of `steps` (ascending; each continues the last)."""
+    """`[(step count, class images)]` after each count of `steps` (ascending; each run continues
+    the last). The amortised generator is trained once, for the last count."""
     kwargs = dict(kwargs)
     if kwargs["generator"] == "amortised":
         del kwargs["generator"]
         amortised = AmortisedVisualizer(model, seed=seed, **kwargs)
         amortised.fit(steps[-1], batch_size=CLASSES, verbose=0)
-        return [amortised.visualize(list(range(CLASSES))).images]
+        return [(steps[-1], amortised.visualize(list(range(CLASSES))).images)]
     generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
     if kwargs["generator"] == "pretrained":
         kwargs["decoder"] = decoder
@@ -108,7 +110,7 @@ def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
             result = visualizer.visualize(
                 list(range(CLASSES)), steps=count - done, verbose=0, warm_start=True
             )
-            images.append(result.images)
+            images.append((count, result.images))
             done = count
         return images
     finally:
@@ -144,13 +146,11 @@ def main():
             f"seed {seed}: classifier {accuracy(model):.0%} on real test images ({time.time() - began:.0f} s)"
         )
         for maker in args.makers:
-            made = make(model, MAKERS[maker], seed, decoder, steps)
-            for count, images in zip(steps if len(made) > 1 else steps[-1:], made):
-                truth = np.arange(CLASSES)
-                judged = {"own": model, **judges}
+            judged = {"own": model, **judges}
+            for count, images in make(model, MAKERS[maker], seed, decoder, steps):
                 row = scores[(maker, count)]
                 for who, judge in judged.items():
-                    hits = judge.predict(images.astype("float32"), verbose=0).argmax(1) == truth
+                    hits = judge.predict(images.astype("float32"), verbose=0).argmax(1) == np.arange(CLASSES)
                     row[who].append(float(np.mean(hits)))
                 print(
                     f"  {name_of(maker, count, steps):<48} "
@@ -167,6 +167,7 @@ def main():
 
 
 def name_of(maker, count, steps):
+    """The row's name: the maker, and its step count when several are scored."""
     return maker if len(steps) == 1 else f"{maker}, {count} steps"
 
 
