@@ -32,10 +32,22 @@ apart from the rest. Writes `results/memorization_table.json`.
     python benchmarks/memorization.py --table    # the table only, about 12 minutes
     python benchmarks/memorization.py --plot     # only redraw the chart from the JSON
     python benchmarks/memorization.py --sheet    # results/memorization_nearest.png, a minute
+    python benchmarks/memorization.py --similarities  # about 35 minutes
+    python benchmarks/memorization.py --similarities --steps 120  # the table's class images
 
 `--sheet` draws the nearest-images view of the `memorises` model of seed 1:
 each class image beside the 5 images nearest to it among its class's
 training and held-out images.
+
+`--similarities` asks whether another measure of nearness would name the
+memorised images: for the `memorises`, `generalises` and `one class` models
+of each seed, the class images of two makers (the defaults, and Lucid's
+Fourier image with its transforms, 3 seeds, 300 steps or `--steps N`) are compared with
+up to 20 training and as many held-out images a class in several of the
+model's spaces, and the share of training images among the 5 nearest is
+printed (chance 0.5; the `one class` model's class 0 has 4 of each, so its
+share is out of 4 training images and at most 0.8). Writes
+`results/memorization_similarities.json`.
 """
 
 import json
@@ -50,7 +62,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import keras  # noqa: E402
 
-from keras_featviz import FeatureVisualizer  # noqa: E402
+from keras_featviz import FeatureVisualizer, defaults  # noqa: E402
 from keras_featviz.callbacks import MemorizationCallback  # noqa: E402
 from keras_featviz.shapes import augment, shapes_data  # noqa: E402
 from keras_featviz.views.memorization import MemorizationMeter  # noqa: E402
@@ -297,6 +309,107 @@ def sheet(x, y, x_val, y_val, seed=1):
     print(f"Wrote results/memorization_nearest.png; training share {nearest.training_share().round(2)}")
 
 
+def _unit(matrix):
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def _spaces(model, images):
+    """The model's view of `images`: each layer's output flattened, and the logits."""
+    layers = model.layers
+    outputs = keras.Model(model.inputs, [layer.output for layer in layers]).predict(
+        np.asarray(images, "float32"), verbose=0, batch_size=64
+    )
+    kernel, bias = layers[-1].get_weights()
+    spaces = {f"layer {i}": out.reshape(len(images), -1) for i, out in enumerate(outputs[:-1])}
+    spaces["logits"] = outputs[-2] @ kernel + bias
+    return spaces, kernel
+
+
+def similarities(model, queries, references, target):
+    """`{measure: (queries x references) similarity}` in several of the model's spaces."""
+    q, kernel = _spaces(model, queries)
+    r, _ = _spaces(model, references)
+    penultimate = f"layer {len(model.layers) - 2}"
+    convolutions = [f"layer {i}" for i, layer in enumerate(model.layers) if "conv" in layer.name]
+
+    def centred(key):
+        centre = r[key].mean(axis=0)
+        return _unit(q[key] - centre) @ _unit(r[key] - centre).T
+
+    evidence_q, evidence_r = q[penultimate] * kernel[:, target], r[penultimate] * kernel[:, target]
+    return {
+        "penultimate, centred cosine (the library's)": centred(penultimate),
+        "penultimate, cosine": _unit(q[penultimate]) @ _unit(r[penultimate]).T,
+        "penultimate, Euclidean": -np.linalg.norm(q[penultimate][:, None] - r[penultimate][None], axis=-1),
+        "class evidence (features x class weights), cosine": _unit(evidence_q) @ _unit(evidence_r).T,
+        "logits, centred cosine": centred("logits"),
+        "first convolution's map, centred cosine": centred(convolutions[0]),
+        "last convolution's map, centred cosine": centred(convolutions[-1]),
+        "every convolution and the penultimate, mean": np.mean(
+            [centred(key) for key in [*convolutions, penultimate]], axis=0
+        ),
+    }
+
+
+SIMILARITY_MAKERS = {
+    "defaults": {},
+    "lucid": {"generator": "fourier", "transforms": "standard"},
+}
+
+
+def nearest_shares(x, y, x_val, y_val, steps, k=5, per_class=20):
+    """The share of training images among the `k` nearest, per model, maker and measure."""
+    from keras_featviz.views.memorization import balanced_indices, colour_matcher
+
+    shares = {}
+    for seed in SEEDS:
+        for name in ("memorises", "generalises", "one class"):
+            train = table_training_set(name, x, y, seed)
+            model = classifier(seed)
+            model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+            settings = TABLE_MODELS[name]
+            model.fit(*train, epochs=settings["epochs"], batch_size=settings["batch_size"], verbose=0)
+            seen = balanced_indices(train[1], list(range(CLASSES)), per_class, train[0])
+            unseen = balanced_indices(y_val, list(range(CLASSES)), per_class, x_val)
+            match = colour_matcher(
+                x_val[np.concatenate(list(unseen.values()))], train[0][np.concatenate(list(seen.values()))]
+            )
+            for maker, options in SIMILARITY_MAKERS.items():
+                images = [
+                    FeatureVisualizer(model, seed=n, **options)
+                    .visualize(list(range(CLASSES)), verbose=0)
+                    .images
+                    for n in range(3)
+                ]
+                for c in range(CLASSES):
+                    count = min(len(seen[c]), len(unseen[c]))
+                    references = np.concatenate([train[0][seen[c][:count]], match(x_val[unseen[c][:count]])])
+                    queries = np.stack([batch[c] for batch in images])
+                    for measure, values in similarities(model, queries, references, c).items():
+                        nearest = np.argsort(-values, axis=1, kind="stable")[:, :k]
+                        key = f"{name}/{maker}/{measure}"
+                        shares.setdefault(key, {}).setdefault(str(seed), []).append(
+                            float(np.mean(nearest < count))
+                        )
+            print(f"seed {seed}, {name}: done", flush=True)
+    return shares
+
+
+def print_shares(shares):
+    measures = list(dict.fromkeys(key.split("/", 2)[2] for key in shares))
+    for name in ("memorises", "generalises", "one class"):
+        for maker in SIMILARITY_MAKERS:
+            print(f"\n{name}, {maker}'s class images: training share among the 5 nearest, seeds {SEEDS}")
+            for measure in measures:
+                by_seed = shares[f"{name}/{maker}/{measure}"]
+                means = [np.mean(by_seed[str(s)]) for s in SEEDS]
+                class_0 = " ".join(f"{by_seed[str(s)][0]:.2f}" for s in SEEDS)
+                print(
+                    f"  {measure:<52} {np.mean(means):.2f} ({min(means):.2f}..{max(means):.2f})"
+                    + (f"   class 0: {class_0}" if name == "one class" else "")
+                )
+
+
 def main():
     if "--plot" in sys.argv:
         results = json.loads((HERE / "results" / "memorization.json").read_text())
@@ -305,6 +418,15 @@ def main():
     (x, y), (x_val, y_val), _ = shapes_data(train=1800, validation=300, test=0, size=SIZE, classes=CLASSES)
     if "--sheet" in sys.argv:
         sheet(x, y, x_val, y_val)
+        return
+    if "--similarities" in sys.argv:
+        steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else defaults.STEPS
+        shares = nearest_shares(x, y, x_val, y_val, steps)
+        suffix = "" if steps == defaults.STEPS else f"_{steps}_steps"
+        (HERE / "results" / f"memorization_similarities{suffix}.json").write_text(
+            json.dumps(shares, indent=1)
+        )
+        print_shares(shares)
         return
     if "--curves" not in sys.argv:
         results = table(x, y, x_val, y_val)
