@@ -7,16 +7,20 @@ the demo's shapes classifier is trained with that cue on every image of
 class 0 and on 2% of the others (`keras-featviz demo`'s settings). Its
 reliance on the cue is measured on fresh test images (`pull`: the share of
 other classes' images it calls class 0 once the cue is added). Then its 18
-classes are visualized at the library's defaults, in scratch mode and in
-pretrained mode with an autoencoder trained on the classifier's own
-training images, and each class image is scored by `demo.cue_scores`.
+classes are visualized by each of `--makers` (by default the library's
+defaults, scratch mode, and pretrained mode with an autoencoder trained on
+the classifier's own training images; `lucid`: Lucid's Fourier image and
+transforms; `scratch + transforms`: scratch mode with Lucid's transforms),
+and each class image is scored by `demo.cue_scores`.
 
-Printed per kind, seed and mode: `first`, the share of classes ranked
+Printed per kind, seed and maker: `first`, the share of classes ranked
 first on their own image; `cue rank`, where class 0's image stands among
 the 18 by its cue score (1: it shows the cue more than any other class's
-image); `contrast`, its score minus the mean of the others'.
+image); `contrast`, its score minus the mean of the others'; the seconds
+the maker took for the 18 classes.
 
     python benchmarks/planted_cues.py --seeds 0 1     # about 25 minutes a seed on 2 cores
+    python benchmarks/planted_cues.py --seeds 0 1 --makers lucid
 """
 
 import argparse
@@ -48,16 +52,29 @@ def scored(result, kind):
     return {"first": result.success_rate, "rank": rank, "contrast": contrast}
 
 
-def run(kind, seed):
+# The image makers compared: the small-image defaults (the paper's scratch
+# generator), pretrained mode, and Lucid's Fourier image with its transforms.
+MAKERS = {
+    "scratch": {},
+    "pretrained": {"generator": "pretrained"},
+    "lucid": {"generator": "fourier", "transforms": "standard"},
+    "scratch + transforms": {"transforms": "standard"},
+}
+
+
+def run(kind, seed, makers):
     model, (x, _) = train_shapes_classifier(
         SIZE, CLASSES, seed=seed, cue_class=CUE_CLASS, cue_kind=kind, verbose=0
     )
     row = {"pull": reliance(model, kind, seed)}
     targets = list(range(CLASSES))
-    row["scratch"] = scored(FeatureVisualizer(model, seed=seed).visualize(targets, verbose=0), kind)
-    dae = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
-    pretrained = FeatureVisualizer(model, "pretrained", decoder=dae, seed=seed)
-    row["pretrained"] = scored(pretrained.visualize(targets, verbose=0), kind)
+    for maker in makers:
+        options = dict(MAKERS[maker])
+        if options.get("generator") == "pretrained":
+            options["decoder"] = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
+        started = time.time()
+        result = FeatureVisualizer(model, seed=seed, **options).visualize(targets, verbose=0)
+        row[maker] = {**scored(result, kind), "seconds": time.time() - started}
     return row
 
 
@@ -65,26 +82,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--kinds", nargs="+", default=list(CUE_KINDS))
+    parser.add_argument("--makers", nargs="+", default=["scratch", "pretrained"], choices=list(MAKERS))
     args = parser.parse_args()
     results = {}
-    print(f"{'kind':<14}{'seed':>5}{'pull':>7}  {'mode':<11}{'first':>6}{'cue rank':>10}{'contrast':>10}")
+    print(
+        f"{'kind':<14}{'seed':>5}{'pull':>7}  {'maker':<22}{'first':>6}{'cue rank':>10}{'contrast':>10}{'s':>6}"
+    )
     for seed in args.seeds:
         for kind in args.kinds:
             started = time.time()
-            row = run(kind, seed)
+            row = run(kind, seed, args.makers)
             results[f"{kind}/{seed}"] = row
-            for mode in ("scratch", "pretrained"):
-                m = row[mode]
+            for maker in args.makers:
+                m = row[maker]
                 print(
-                    f"{kind:<14}{seed:>5}{row['pull']:>7.0%}  {mode:<11}{m['first']:>6.0%}{m['rank']:>10}"
-                    f"{m['contrast']:>+10.3f}",
+                    f"{kind:<14}{seed:>5}{row['pull']:>7.0%}  {maker:<22}{m['first']:>6.0%}{m['rank']:>10}"
+                    f"{m['contrast']:>+10.3f}{m['seconds']:>6.0f}",
                     flush=True,
                 )
             print(f"  ({time.time() - started:.0f} s)", flush=True)
-    (HERE / "results" / "planted_cues.json").write_text(json.dumps(results, indent=1))
-    for mode in ("scratch", "pretrained"):
-        shown = sum(r[mode]["rank"] == 1 for r in results.values())
-        print(f"{mode}: the cue class's image shows its cue most in {shown} of {len(results)} runs")
+    # One file per set of makers, so a run of one maker keeps the others' results.
+    name = "_".join(maker.replace(" + ", "_").replace(" ", "_") for maker in args.makers)
+    (HERE / "results" / f"planted_cues_{name}.json").write_text(json.dumps(results, indent=1))
+    for maker in args.makers:
+        shown = sum(r[maker]["rank"] == 1 for r in results.values())
+        print(f"{maker}: the cue class's image shows its cue most in {shown} of {len(results)} runs")
 
 
 if __name__ == "__main__":
