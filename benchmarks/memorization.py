@@ -65,7 +65,11 @@ import keras  # noqa: E402
 from keras_featviz import FeatureVisualizer, defaults  # noqa: E402
 from keras_featviz.callbacks import MemorizationCallback  # noqa: E402
 from keras_featviz.shapes import augment, shapes_data  # noqa: E402
-from keras_featviz.views.memorization import MemorizationMeter  # noqa: E402
+from keras_featviz.views.memorization import (  # noqa: E402
+    MemorizationMeter,
+    balanced_indices,
+    colour_matcher,
+)
 
 SIZE, CLASSES, SEEDS = 32, 6, (0, 1, 2)
 REGIMES = {
@@ -188,6 +192,16 @@ def table_training_set(name, x, y, seed):
     return x, y
 
 
+def trained(name, x, y, seed):
+    """The table's model `name` of `seed`, trained, and its training set."""
+    train = table_training_set(name, x, y, seed)
+    settings = TABLE_MODELS[name]
+    model = classifier(seed)
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    model.fit(*train, epochs=settings["epochs"], batch_size=settings["batch_size"], verbose=0)
+    return model, train
+
+
 def accuracy_by_class(model, x, y):
     predicted = np.argmax(model.predict(x, verbose=0), axis=1)
     return float(np.mean(predicted == y)), [float(np.mean(predicted[y == c] == c)) for c in range(CLASSES)]
@@ -223,19 +237,9 @@ def table_row(model, train, heldout, class_images):
 def table(x, y, x_val, y_val):
     results = {}
     for seed in SEEDS:
-        for name, settings in TABLE_MODELS.items():
-            train = table_training_set(name, x, y, seed)
-            model = classifier(seed)
-            model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
-            model.fit(*train, epochs=settings["epochs"], batch_size=settings["batch_size"], verbose=0)
-            class_images = np.stack(
-                [
-                    FeatureVisualizer(model, seed=n)
-                    .visualize(list(range(CLASSES)), steps=120, verbose=0)
-                    .images
-                    for n in range(3)
-                ]
-            )
+        for name in TABLE_MODELS:
+            model, train = trained(name, x, y, seed)
+            class_images = class_images_of(model)
             for brighter in BRIGHTER:
                 heldout = (np.clip(x_val + 255.0 * brighter, 0, 255).astype("float32"), y_val)
                 row = table_row(model, train, heldout, class_images)
@@ -289,20 +293,20 @@ def summarise(results):
             print(f"{name:<12}{'+' + str(brighter):>9}" + "".join(f"{c:>18}" for c in cells))
 
 
-def class_images_of(model, seeds=3):
+def class_images_of(model, seeds=3, steps=120, **options):
+    """`(seeds, CLASSES, H, W, 3)` class images, one batch per seed."""
     return np.stack(
         [
-            FeatureVisualizer(model, seed=n).visualize(list(range(CLASSES)), steps=120, verbose=0).images
+            FeatureVisualizer(model, seed=n, **options)
+            .visualize(list(range(CLASSES)), steps=steps, verbose=0)
+            .images
             for n in range(seeds)
         ]
     )
 
 
 def sheet(x, y, x_val, y_val, seed=1):
-    train = table_training_set("memorises", x, y, seed)
-    model = classifier(seed)
-    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
-    model.fit(*train, epochs=TABLE_MODELS["memorises"]["epochs"], batch_size=8, verbose=0)
+    model, train = trained("memorises", x, y, seed)
     meter = MemorizationMeter(model, train, (x_val, y_val), list(range(CLASSES)), per_class=20)
     nearest = meter.nearest(class_images_of(model, seeds=1)[0], [f"shape {c}" for c in range(CLASSES)])
     nearest.sheet(tile=96).save(HERE / "results" / "memorization_nearest.png")
@@ -338,7 +342,7 @@ def similarities(model, queries, references, target):
 
     evidence_q, evidence_r = q[penultimate] * kernel[:, target], r[penultimate] * kernel[:, target]
     return {
-        "penultimate, centred cosine (the library's)": centred(penultimate),
+        "penultimate, cosine centred on the class's compared images": centred(penultimate),
         "penultimate, cosine": _unit(q[penultimate]) @ _unit(r[penultimate]).T,
         "penultimate, Euclidean": -np.linalg.norm(q[penultimate][:, None] - r[penultimate][None], axis=-1),
         "class evidence (features x class weights), cosine": _unit(evidence_q) @ _unit(evidence_r).T,
@@ -359,32 +363,21 @@ SIMILARITY_MAKERS = {
 
 def nearest_shares(x, y, x_val, y_val, steps, k=5, per_class=20):
     """The share of training images among the `k` nearest, per model, maker and measure."""
-    from keras_featviz.views.memorization import balanced_indices, colour_matcher
-
     shares = {}
     for seed in SEEDS:
         for name in ("memorises", "generalises", "one class"):
-            train = table_training_set(name, x, y, seed)
-            model = classifier(seed)
-            model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
-            settings = TABLE_MODELS[name]
-            model.fit(*train, epochs=settings["epochs"], batch_size=settings["batch_size"], verbose=0)
+            model, train = trained(name, x, y, seed)
             seen = balanced_indices(train[1], list(range(CLASSES)), per_class, train[0])
             unseen = balanced_indices(y_val, list(range(CLASSES)), per_class, x_val)
             match = colour_matcher(
                 x_val[np.concatenate(list(unseen.values()))], train[0][np.concatenate(list(seen.values()))]
             )
             for maker, options in SIMILARITY_MAKERS.items():
-                images = [
-                    FeatureVisualizer(model, seed=n, **options)
-                    .visualize(list(range(CLASSES)), verbose=0)
-                    .images
-                    for n in range(3)
-                ]
+                images = class_images_of(model, steps=steps, **options)
                 for c in range(CLASSES):
                     count = min(len(seen[c]), len(unseen[c]))
                     references = np.concatenate([train[0][seen[c][:count]], match(x_val[unseen[c][:count]])])
-                    queries = np.stack([batch[c] for batch in images])
+                    queries = images[:, c]
                     for measure, values in similarities(model, queries, references, c).items():
                         nearest = np.argsort(-values, axis=1, kind="stable")[:, :k]
                         key = f"{name}/{maker}/{measure}"
@@ -405,7 +398,7 @@ def print_shares(shares):
                 means = [np.mean(by_seed[str(s)]) for s in SEEDS]
                 class_0 = " ".join(f"{by_seed[str(s)][0]:.2f}" for s in SEEDS)
                 print(
-                    f"  {measure:<52} {np.mean(means):.2f} ({min(means):.2f}..{max(means):.2f})"
+                    f"  {measure:<60} {np.mean(means):.2f} ({min(means):.2f}..{max(means):.2f})"
                     + (f"   class 0: {class_0}" if name == "one class" else "")
                 )
 
