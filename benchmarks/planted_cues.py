@@ -7,11 +7,12 @@ the demo's shapes classifier is trained with that cue on every image of
 class 0 and on 2% of the others (`keras-featviz demo`'s settings). Its
 reliance on the cue is measured on fresh test images (`pull`: the share of
 other classes' images it calls class 0 once the cue is added). Then its 18
-classes are visualized by each of `--makers` (by default the library's
-defaults, scratch mode, and pretrained mode with an autoencoder trained on
-the classifier's own training images; `lucid`: Lucid's Fourier image and
-transforms; `scratch + transforms`: scratch mode with Lucid's transforms),
-and each class image is scored by `demo.cue_scores`.
+classes are visualized by each of `--makers`: by default `scratch` (the
+library's small-image defaults) and `pretrained` (with an autoencoder
+trained on the classifier's own training images); also `lucid` (Lucid's
+Fourier image and transforms) and `scratch + transforms` (scratch mode
+with Lucid's transforms). Each class image is scored by
+`demo.cue_scores`.
 
 Printed per kind, seed and maker: `first`, the share of classes ranked
 first on their own image; `cue rank`, where class 0's image stands among
