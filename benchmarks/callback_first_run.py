@@ -9,6 +9,7 @@ probabilities.
 
     python benchmarks/callback_first_run.py
     python benchmarks/callback_first_run.py --max-overhead none
+    python benchmarks/callback_first_run.py --generator fourier --transforms standard  # Lucid's
 """
 
 import argparse
@@ -57,6 +58,8 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--max-overhead", default="default", help="a number, none, or default (0.1)")
+    parser.add_argument("--generator", default=None, help="the callback's generator (default: its own)")
+    parser.add_argument("--transforms", default=None, help="the callback's transforms (default: its own)")
     args = parser.parse_args()
 
     from keras_featviz.callbacks import FeatureVisualizationCallback
@@ -64,6 +67,7 @@ def main():
     options = {}
     if args.max_overhead != "default":
         options["max_overhead"] = None if args.max_overhead == "none" else float(args.max_overhead)
+    options.update({k: v for k, v in (("generator", args.generator), ("transforms", args.transforms)) if v})
     x, y = digits()
     warnings.simplefilter("ignore", RuntimeWarning)  # the cut-steps warning, expected here
     for seed in args.seeds:
