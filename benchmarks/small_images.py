@@ -16,9 +16,15 @@ with several `--steps`, a row for each step count of one continued run.
 
     python benchmarks/small_images.py --seeds 0 1       # about 10 minutes on 2 cores
     python benchmarks/small_images.py --makers pretrained --steps 50 300 1000
+    python benchmarks/small_images.py --seeds 4 --makers defaults pretrained --save sheets/
+
+`--save DIR` writes each maker's 18 class images per seed as one labelled
+sheet, to be looked at: a judge's top-1 says whether a shape is recognised,
+not what a person sees.
 """
 
 import argparse
+import os
 import time
 
 import keras
@@ -27,9 +33,10 @@ import numpy as np
 from keras_featviz import defaults
 from keras_featviz.amortised import AmortisedVisualizer
 from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, train_shapes_classifier
+from keras_featviz.io.sheets import labelled_rows
 from keras_featviz.makers import generators
 from keras_featviz.makers.layers import FeatureVector
-from keras_featviz.shapes import augment, shapes_data
+from keras_featviz.shapes import CLASS_NAMES, augment, shapes_data
 from keras_featviz.visualizer import FeatureVisualizer
 
 from workloads import ConstantStart
@@ -75,7 +82,9 @@ def accuracy(model, seed=77):
 
 
 MAKERS = {
-    "scratch, N(0,1) start (default)": {"generator": "scratch"},
+    # The library's defaults: Lucid's Fourier image under the standard transforms.
+    "defaults": {},
+    "scratch, N(0,1) start": {"generator": "scratch"},
     "scratch, constant start (last release)": {"generator": "scratch", "constant": True},
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
     "scratch + strong transforms": {"generator": "scratch", "transforms": "strong"},
@@ -95,13 +104,13 @@ def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
     """`[(step count, class images)]` after each count of `steps` (ascending; each run continues
     the last). The amortised generator is trained once, for the last count."""
     kwargs = dict(kwargs)
-    if kwargs["generator"] == "amortised":
+    if kwargs.get("generator") == "amortised":
         del kwargs["generator"]
         amortised = AmortisedVisualizer(model, seed=seed, **kwargs)
         amortised.fit(steps[-1], batch_size=CLASSES, verbose=0)
         return [(steps[-1], amortised.visualize(list(range(CLASSES))).images)]
     generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
-    if kwargs["generator"] == "pretrained":
+    if kwargs.get("generator") == "pretrained":
         kwargs["decoder"] = decoder
     try:
         visualizer = FeatureVisualizer(model, seed=seed, **kwargs)
@@ -128,6 +137,9 @@ def main():
         default=[defaults.STEPS],
         help="score the images after each of these step counts, one run continued (default: the library's)",
     )
+    parser.add_argument(
+        "--save", metavar="DIR", help="write each maker's class images per seed as a PNG sheet"
+    )
     args = parser.parse_args()
     steps = sorted(set(args.steps))
     began = time.time()
@@ -148,6 +160,8 @@ def main():
         for maker in args.makers:
             judged = {"own": model, **judges}
             for count, images in make(model, MAKERS[maker], seed, decoder, steps):
+                if args.save:
+                    save_sheet(args.save, f"{name_of(maker, count, steps)}, seed {seed}", images)
                 row = scores[(maker, count)]
                 for who, judge in judged.items():
                     hits = judge.predict(images.astype("float32"), verbose=0).argmax(1) == np.arange(CLASSES)
@@ -164,6 +178,14 @@ def main():
                 f"  {name_of(maker, count, steps):<48} "
                 + "  ".join(f"{who} {np.mean(values):4.0%}" for who, values in row.items())
             )
+
+
+def save_sheet(directory, title, images):
+    """The class images as one labelled sheet, 6 to a row, in `directory`."""
+    os.makedirs(directory, exist_ok=True)
+    captions = [name.replace("_", " ") for name in CLASS_NAMES[:CLASSES]]
+    sheet = labelled_rows([list(images)], [captions], titles=[title], tile=96, columns=6)
+    sheet.save(os.path.join(directory, "".join(c if c.isalnum() else "_" for c in title) + ".png"))
 
 
 def name_of(maker, count, steps):

@@ -38,7 +38,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     model, _ = train_shapes_classifier(args.size, train=args.train, epochs=args.epochs, verbose=0)
     visualizer = keras_featviz.FeatureVisualizer(
-        model, width=defaults.DEMO_WIDTH, seed=0, class_names=list(CLASS_NAMES)
+        model, "scratch", width=defaults.DEMO_WIDTH, seed=0, class_names=list(CLASS_NAMES)
     )
     targets = []
     for a, b in PAIRS:

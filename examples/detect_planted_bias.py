@@ -32,7 +32,10 @@ def main(argv=None):
         args.size, args.classes, args.train, args.epochs, cue_class=args.cue_class, verbose=0
     )
     names = list(CLASS_NAMES[: args.classes])
-    visualizer = keras_featviz.FeatureVisualizer(model, width=defaults.DEMO_WIDTH, seed=0, class_names=names)
+    # The paper's generator at the demo's width, whose corner the demo measures.
+    visualizer = keras_featviz.FeatureVisualizer(
+        model, "scratch", width=defaults.DEMO_WIDTH, seed=0, class_names=names
+    )
     result = visualizer.visualize(range(args.classes), steps=args.steps, verbose=0)
     result.save(args.out)
     contrast = cue_contrast(result, args.cue_class, args.size)

@@ -130,10 +130,11 @@ class VisualizerConfig:
             parameterisation without a generator network, for comparison:
             `"pixels"`, `"fourier"` (Lucid's) or `"fourier_phase"`
             (MACO's); see `keras_featviz.makers.parameterizations`. Or `"auto"`:
-            `"scratch"` on images below 128 pixels a side, and `"fourier"`
-            from 128 up, where independent models of another family
-            recognised its class images more often than the scratch
-            generator's (`benchmarks/real_models.py`; README). Defaults to
+            `"fourier"`, on images of every size: independent models of
+            another family recognised its class images more often than the
+            scratch generator's, on real ImageNet models and on small
+            32x32 classifiers (`benchmarks/real_models.py`,
+            `benchmarks/small_images.py`; README). Defaults to
             `defaults.GENERATOR` (`"auto"`).
         decoder: With `"pretrained"`: a `.keras` path, a
             `DenoisingAutoencoder` or its decoder model. Defaults to `None`.
@@ -209,7 +210,8 @@ class VisualizerConfig:
             `keras_featviz.optimization.transforms`). `"auto"` is, for
             images of 128 pixels or more a side, `"strong"` for Lucid's,
             MACO's and pixel images and `"standard"` for generator
-            networks; `"none"` below. Defaults to `defaults.TRANSFORMS`
+            networks; below, `"standard"` for those images and `"none"`
+            for generator networks. Defaults to `defaults.TRANSFORMS`
             (`"auto"`).
         downsample: Int >= 1, the scratch generator makes an image this
             many times smaller a side, enlarged bilinearly: its cost falls
@@ -271,7 +273,7 @@ class VisualizerConfig:
         choices=GENERATOR_CHOICES,
         help="how the image is made: the paper's generator trained from scratch, a pretrained "
         "decoder, or an image parameterisation (pixels, Lucid's fourier, MACO's fourier_phase); "
-        "auto is scratch below 128 pixels a side and fourier from 128 up (default: auto)",
+        "auto is fourier on images of every size (default: auto)",
         example="fourier",
     )
     decoder: Any = _option(
@@ -360,8 +362,8 @@ class VisualizerConfig:
         flag="--transforms",
         choices=TRANSFORM_PRESETS,
         help="random shift, zoom and rotation before the classifier at each step; standard: "
-        "Lucid's; auto: strong for fourier images, standard for generators, "
-        f"on images of {defaults.LARGE_IMAGE_SIDE} pixels or more (default: {defaults.TRANSFORMS})",
+        "Lucid's; auto: strong for fourier images and standard for generators on images of "
+        f"{defaults.LARGE_IMAGE_SIDE} pixels or more, standard and none below (default: {defaults.TRANSFORMS})",
         example="standard",
     )
     downsample: int = _option(

@@ -12,6 +12,7 @@ each chunk and gathers a `Visualization`.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 
 import keras
@@ -174,6 +175,16 @@ class FeatureVisualizer:
             colors = "decorrelated" if large else "rgb"
         if pyramid == "auto":
             pyramid = large
+        if width != "auto" and not (isinstance(generator, str) and generator == "scratch"):
+            # Code written when "auto" was the scratch generator on small
+            # images would otherwise lose its width without a word.
+            warnings.warn(
+                "`width` sets the scratch generator's filters and is ignored by the image maker "
+                f"in use, {generator if isinstance(generator, str) else 'your model'!r} "
+                f"(generator={config.generator!r} on a {self.image_shape} classifier); pass "
+                f"generator='scratch' to use it. Received: width={width!r}",
+                stacklevel=3,
+            )
         if width == "auto":
             # Sizing builds a few candidate networks: only for the scratch generator.
             sized = large and isinstance(generator, str) and generator == "scratch"

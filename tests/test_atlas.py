@@ -32,7 +32,7 @@ def tree(folder):
 
 
 def visualizer_of(model):
-    return FeatureVisualizer(model, seed=0, width=0.25)
+    return FeatureVisualizer(model, seed=0)
 
 
 def test_an_atlas_has_every_target_a_grid_per_section_and_an_index(trained_classifier, tmp_path):

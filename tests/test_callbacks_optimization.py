@@ -19,7 +19,7 @@ FAST = {"steps": 15, "width": 0.25}
 
 
 def test_generator_image_logger_and_early_stopping(trained_classifier, tmp_path):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=0)
     logger = GeneratorImageLogger(tmp_path, every_n_steps=4)
     visualizer.visualize([0, objectives.channel("conv", 1)], steps=10, verbose=0, callbacks=[logger])
     visualizer.visualize([0], steps=6, verbose=0, callbacks=[logger], warm_start=True)

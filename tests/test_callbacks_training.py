@@ -116,7 +116,8 @@ def test_training_is_identical_with_and_without_the_callback(patches, tmp_path):
             {
                 "generator": keras.Sequential(
                     [keras.Input((4,)), keras.layers.Dense(8 * 8 * 3), keras.layers.Reshape((8, 8, 3))]
-                )
+                ),
+                "width": "auto",  # FAST's is the scratch generator's
             },
             "The generator's output must fit the classifier's input (16, 16, 3). Received: generator output_shape=(8, 8, 3)",
         ),
@@ -283,7 +284,11 @@ def test_pretrained_generator_in_the_callback(patches, tmp_path):
 @pytest.mark.parametrize("generator", ["scratch", "fourier"])
 def test_transforms_and_parameterisations_in_the_callback(patches, tmp_path, generator):
     callback = FeatureVisualizationCallback(
-        log_dir=tmp_path, generator=generator, transforms="standard", class_names=NAMES, **FAST
+        log_dir=tmp_path,
+        generator=generator,
+        transforms="standard",
+        class_names=NAMES,
+        **{**FAST, "width": 0.25 if generator == "scratch" else "auto"},
     )
     compiled().fit(*patches, epochs=2, batch_size=64, verbose=0, callbacks=[callback])
     assert callback.visualizer.transforms == "standard"

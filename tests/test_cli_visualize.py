@@ -25,6 +25,8 @@ def test_visualize_classes_and_channels_of_a_saved_model(saved_classifier, tmp_p
             "2,5",
             "--steps",
             "5",
+            "--mode",
+            "scratch",
             "--width",
             "0.25",
             "--preprocess",
@@ -113,7 +115,7 @@ def test_a_logged_run_prints_only_its_own_lines(saved_classifier, tmp_path):
 def test_all_classes_in_chunks_say_how_long_is_left(saved_classifier, tmp_path, capsys):
     code = cli.main(
         ["visualize", saved_classifier, "--classes", "all", "--batch-size", "2", "--steps", "3"]
-        + ["--width", "0.25", "--out", str(tmp_path / "out")]
+        + ["--out", str(tmp_path / "out")]
     )
     assert code == 0
     lines = capsys.readouterr().out.splitlines()

@@ -38,7 +38,7 @@ def test_no_core_module_imports_tensorflow_or_keras_src():
 def test_visualize_on_this_backend():
     images, labels = colour_patches(300)
     model = train(tiny_classifier(), images, labels, epochs=6)
-    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize(
+    result = keras_featviz.FeatureVisualizer(model, "scratch", width=0.25, seed=0).visualize(
         [0, 1, 2], steps=150, verbose=0
     )
     assert result.images.shape == (3, 16, 16, 3)

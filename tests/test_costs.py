@@ -41,10 +41,12 @@ def test_auto_defaults_switch_on_large_images():
     assert scratch.source.colors == "decorrelated"
     assert scratch.source.width == costs.WIDTHS[-1]
     assert scratch.source.pyramid is True
-    small = keras_featviz.FeatureVisualizer(
-        keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    small_classifier = keras.Sequential(
+        [keras.Input((16, 16, 3)), keras.layers.Flatten(), keras.layers.Dense(3)]
     )
-    assert small.source.mode == "scratch"
+    small = keras_featviz.FeatureVisualizer(small_classifier)
+    assert (small.source.mode, small.transforms) == ("fourier", "standard")
+    small = keras_featviz.FeatureVisualizer(small_classifier, "scratch")
     assert (small.transforms, small.source.colors, small.source.width) == ("none", "rgb", 1.0)
     assert small.source.pyramid is False
 

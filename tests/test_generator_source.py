@@ -15,7 +15,7 @@ def test_feature_noise_is_none_in_scratch_mode_unless_given():
 
     model = tiny_classifier()
     for noise, expected in ((None, 0.0), (2.0, 2.0), (0.5, 0.5)):  # 2.0: Table 1's sigma
-        visualizer = keras_featviz.FeatureVisualizer(model, width=0.125, noise=noise)
+        visualizer = keras_featviz.FeatureVisualizer(model, "scratch", width=0.125, noise=noise)
         layer = visualizer.source.build(1).get_layer("feature_vector")
         assert layer.stddev == expected
     assert (

@@ -47,7 +47,7 @@ def test_a_multilabel_head_reads_each_label_by_its_sigmoid(patches):
     model = tiny_classifier(activation="sigmoid")
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
     model.fit(images, np.eye(3)[labels], epochs=8, batch_size=32, verbose=0)
-    visualizer = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(model, "scratch", width=0.25, seed=0)
     assert visualizer.probe.head == "multilabel"
     result = visualizer.visualize([0, 1, 2], steps=100, verbose=0)
     own = model.predict(result.images.astype("float32"), verbose=0)

@@ -19,7 +19,9 @@ class StartRecorder(keras.callbacks.Callback):
 
 
 def test_warm_start_resumes_each_target_from_its_latest_state(trained_classifier):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0, batch_size=2)
+    visualizer = keras_featviz.FeatureVisualizer(
+        trained_classifier, "scratch", width=0.25, seed=0, batch_size=2
+    )
     visualizer.visualize([0, 1], steps=2, verbose=0, warm_start=True)
     # Target 1 moves on alone, in another compiled model (one row).
     visualizer.visualize([1], steps=2, verbose=0, warm_start=True)

@@ -11,9 +11,7 @@ from conftest import SIZE
 
 
 def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
-    visualizer = keras_featviz.FeatureVisualizer(
-        trained_classifier, width=0.25, class_names=["red", "green", "blue"]
-    )
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, class_names=["red", "green", "blue"])
     result = visualizer.visualize([0, objectives.channel("conv", 1)], steps=2, verbose=0)
     assert result.labels == ["red", "conv/channel_1"]
     paths = result.save(tmp_path)
@@ -29,7 +27,7 @@ def test_result_save_writes_pngs_and_grid(trained_classifier, tmp_path):
 
 
 def test_a_rerun_replaces_what_the_last_wrote_and_keeps_the_users_files(trained_classifier, tmp_path):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, seed=0)
     visualizer.visualize([0, 1, 2], steps=1, verbose=0).save(tmp_path)
     (tmp_path / "notes.png").write_bytes(b"the user's own file")
     visualizer.visualize([1], steps=1, verbose=0).save(tmp_path)

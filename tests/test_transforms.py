@@ -64,11 +64,13 @@ def test_the_strong_preset_changes_more_than_lucids():
     assert strong.scale[0] < standard.scale[0] and strong.scale[1] > standard.scale[1]
 
 
-def test_auto_is_strong_for_direct_images_standard_for_generators_none_on_small_ones():
+def test_auto_is_strong_for_direct_images_standard_for_generators_and_small_direct_images():
     for direct in ("fourier", "fourier_phase", "pixels"):
         assert transforms.resolve("auto", (224, 224, 3), direct) == "strong"
     assert transforms.resolve("auto", (128, 160, 3), "fourier") == "strong"
     for network in ("scratch", "pretrained", None):
         assert transforms.resolve("auto", (224, 224, 3), network) == "standard"
-    assert transforms.resolve("auto", (127, 224, 3), "fourier") == "none"
+    assert transforms.resolve("auto", (127, 224, 3), "fourier") == "standard"
+    for network in ("scratch", "pretrained", None):
+        assert transforms.resolve("auto", (32, 32, 3), network) == "none"
     assert transforms.resolve("standard", (32, 32, 3), "fourier") == "standard"

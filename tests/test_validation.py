@@ -19,7 +19,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def visualizer(model):
-    return keras_featviz.FeatureVisualizer(model, width=0.25)
+    return keras_featviz.FeatureVisualizer(model)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_bad_targets(visualizer, target, error, message):
 
 def test_class_names_numpy_ints_and_0d_arrays_are_targets(model):
     visualizer = keras_featviz.FeatureVisualizer(
-        model, width=0.25, class_names=["red", "green", "blue"], seed=np.int64(3)
+        model, class_names=["red", "green", "blue"], seed=np.int64(3)
     )
     objectives_ = visualizer.prepare(["blue", np.int64(1), np.array(0)])
     assert [o.target_class for o in objectives_] == [2, 1, 0]
@@ -213,7 +213,7 @@ def test_subclassed_models_are_told_how_to_wrap_and_wrapped_ones_work():
     assert str(caught.value).endswith("Received: classifier='net' of class _Subclassed")
     inputs = keras.Input((SIZE, SIZE, 3))
     wrapped = keras.Model(inputs, net(inputs))
-    visualizer = keras_featviz.FeatureVisualizer(wrapped, width=0.25, head="probabilities")
+    visualizer = keras_featviz.FeatureVisualizer(wrapped, head="probabilities")
     x = np.random.default_rng(0).random((2, SIZE, SIZE, 3)).astype("float32")
     logits = visualizer.probe.model.predict(x, verbose=0)["logits"]
     np.testing.assert_allclose(logits, np.log(wrapped.predict(x, verbose=0)), atol=1e-5)
@@ -256,7 +256,7 @@ def test_non_finite_loss_stops_with_a_clear_error():
     x = keras.layers.Lambda(lambda t: t * np.inf)(x)
     broken = keras.Model(inputs, keras.layers.Dense(2)(x))
     with pytest.raises(FloatingPointError, match="The visualization loss became non-finite at step 1"):
-        keras_featviz.FeatureVisualizer(broken, width=0.25).visualize([0], steps=5, verbose=0)
+        keras_featviz.FeatureVisualizer(broken).visualize([0], steps=5, verbose=0)
 
 
 @pytest.mark.parametrize("value", ["no", 1, None])
@@ -272,8 +272,20 @@ def test_verbose_takes_only_keras_settings(visualizer):
         visualizer.visualize([0], steps=5, verbose="loud")
 
 
+def test_a_width_the_image_maker_ignores_is_told(model):
+    with pytest.warns(UserWarning) as caught:
+        visualizer = keras_featviz.FeatureVisualizer(model, width=0.25)
+    assert str(caught[0].message) == (
+        "`width` sets the scratch generator's filters and is ignored by the image maker in use, "
+        "'fourier' (generator='auto' on a (16, 16, 3) classifier); pass generator='scratch' to use it. "
+        "Received: width=0.25"
+    )
+    assert visualizer.source.mode == "fourier"
+    assert keras_featviz.FeatureVisualizer(model, "scratch", width=0.25).source.width == 0.25
+
+
 def test_the_same_target_twice_saves_both_images(model, tmp_path):
-    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize([0, 0], steps=2, verbose=0)
+    result = keras_featviz.FeatureVisualizer(model, seed=0).visualize([0, 0], steps=2, verbose=0)
     result.save(tmp_path)
     assert result.file_names() == ["000_class_0.png", "000_class_0-2.png"]
     assert (tmp_path / "000_class_0-2.png").is_file()
@@ -281,7 +293,7 @@ def test_the_same_target_twice_saves_both_images(model, tmp_path):
 
 def test_long_class_names_make_short_distinct_file_names_and_keep_their_labels(model, tmp_path):
     names = ["x" * 300 + "a", "x" * 300 + "b", "short"]
-    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0, class_names=names).visualize(
+    result = keras_featviz.FeatureVisualizer(model, seed=0, class_names=names).visualize(
         [0, 1], steps=2, verbose=0
     )
     files = result.file_names()
@@ -292,7 +304,7 @@ def test_long_class_names_make_short_distinct_file_names_and_keep_their_labels(m
 
 
 def test_save_never_replaces_a_file_it_did_not_write(model, tmp_path):
-    result = keras_featviz.FeatureVisualizer(model, width=0.25, seed=0).visualize([0], steps=2, verbose=0)
+    result = keras_featviz.FeatureVisualizer(model, seed=0).visualize([0], steps=2, verbose=0)
     (tmp_path / "grid.png").write_bytes(b"the user's own picture")
     with pytest.raises(FileExistsError, match="keras-featviz did not write it: it is left alone"):
         result.save(tmp_path)

@@ -11,15 +11,23 @@ from conftest import SIZE, tiny_classifier, train, weights_digest
 
 
 def test_scratch_every_class_rises_above_its_start_and_every_other(trained_classifier):
-    start = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1).visualize(
+    start = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=1).visualize(
         [0, 1, 2], steps=1, verbose=0
     )
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=1)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=1)
     result = visualizer.visualize([0, 1, 2], steps=150, verbose=0)
     assert result.images.shape == (3, SIZE, SIZE, 3) and result.images.dtype == np.uint8
     assert np.all(result.activations > start.activations)
     np.testing.assert_array_equal(result.predicted_classes, [0, 1, 2])
     assert result.success_rate == 1.0
+
+
+def test_the_default_image_maker_puts_every_class_of_a_small_classifier_first(trained_classifier):
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, seed=1)
+    assert (visualizer.source.mode, visualizer.transforms) == ("fourier", "standard")
+    result = visualizer.visualize([0, 1, 2], verbose=0)
+    np.testing.assert_array_equal(result.predicted_classes, [0, 1, 2])
+    assert np.all(np.diag(result.probabilities) > 0.9)
 
 
 def test_pretrained_puts_every_class_first(trained_classifier, decoder_path):
@@ -38,7 +46,7 @@ def test_pretrained_puts_every_class_first(trained_classifier, decoder_path):
 def test_user_model_is_unchanged_to_the_byte(trained_classifier):
     flags = [layer.trainable for layer in trained_classifier.layers]
     digest = weights_digest(trained_classifier)
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=0)
     visualizer.visualize([0, objectives.channel("conv", 1)], steps=3, verbose=0)
     assert weights_digest(trained_classifier) == digest
     assert [layer.trainable for layer in trained_classifier.layers] == flags
@@ -49,7 +57,7 @@ def test_user_model_is_unchanged_to_the_byte(trained_classifier):
 
 def test_seeded_runs_repeat(trained_classifier):
     def run():
-        visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=7)
+        visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=7)
         return visualizer.visualize([0, 2], steps=5, verbose=0).images
 
     np.testing.assert_array_equal(run(), run())
@@ -61,9 +69,9 @@ def test_channel_unit_and_group_objectives_rise(trained_classifier):
         objectives.unit("conv", (5, 5, 2)),
         objectives.group("conv", {0: 1.0, 4: 0.5}),
     ]
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=0)
     start = visualizer.visualize(targets, steps=1, verbose=0).activations
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=0)
     result = visualizer.visualize(targets, steps=40, verbose=0)
     assert result.names == ["conv/channel_4", "conv/unit_5_5_2", "conv/group_0+0.5*4"]
     assert np.all(result.activations > start)
@@ -112,7 +120,7 @@ class ChunkRecorder(keras.callbacks.Callback):
     ],
 )
 def test_scratch_targets_train_in_chunks_within_batch_size_and_memory(trained_classifier, kwargs, chunks):
-    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, width=0.25, seed=0, **kwargs)
+    visualizer = keras_featviz.FeatureVisualizer(trained_classifier, "scratch", width=0.25, seed=0, **kwargs)
     recorder = ChunkRecorder()
     result = visualizer.visualize([0, 1, 2], steps=2, verbose=0, callbacks=[recorder])
     assert recorder.chunks == chunks
@@ -140,13 +148,13 @@ def test_model_forms_users_have(tmp_path, patches):
     path = tmp_path / "nested.keras"
     nested.save(path)
     reloaded = keras.saving.load_model(path)
-    result = keras_featviz.FeatureVisualizer(reloaded, width=0.25).visualize(
+    result = keras_featviz.FeatureVisualizer(reloaded).visualize(
         [1, objectives.channel("base_conv", 0)], steps=2, verbose=0
     )
     assert result.images.shape == (2, SIZE, SIZE, 3)
     # Grayscale, non-square.
     gray = tiny_classifier((12, 20, 1), classes=2)
-    result = keras_featviz.FeatureVisualizer(gray, width=0.25).visualize([0, 1], steps=2, verbose=0)
+    result = keras_featviz.FeatureVisualizer(gray).visualize([0, 1], steps=2, verbose=0)
     assert result.images.shape == (2, 12, 20, 1)
     assert result.probabilities.shape == (2, 2)
 
@@ -187,13 +195,13 @@ def test_mixed_float16_classifier(patches):
         model = tiny_classifier()
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    result = keras_featviz.FeatureVisualizer(model, width=0.25).visualize([0], steps=3, verbose=0)
+    result = keras_featviz.FeatureVisualizer(model, "scratch", width=0.25).visualize([0], steps=3, verbose=0)
     assert result.images.dtype == np.uint8 and np.isfinite(result.activations).all()
 
 
 def test_keras_callbacks_and_progress_metric(trained_classifier):
     history = keras.callbacks.History()
-    keras_featviz.FeatureVisualizer(trained_classifier, width=0.25).visualize(
+    keras_featviz.FeatureVisualizer(trained_classifier).visualize(
         [0], steps=4, verbose=0, callbacks=[history]
     )
     assert set(history.history) == {"loss", "activation"}

@@ -59,10 +59,11 @@ def check_mode(generator, decoder):
 def resolve_generator(generator, image_shape):
     """`generator`, with `"auto"` resolved for a classifier's `image_shape`.
 
-    `"auto"` is `defaults.LARGE_IMAGE_GENERATOR` (Lucid's Fourier image)
-    on images of `defaults.LARGE_IMAGE_SIDE` pixels a side or more, where
-    independent models recognised its class images best, and the paper's
-    `"scratch"` generator below (see `defaults`).
+    `"auto"` is `defaults.LARGE_IMAGE_GENERATOR` on images of
+    `defaults.LARGE_IMAGE_SIDE` pixels a side or more and
+    `defaults.SMALL_IMAGE_GENERATOR` below: Lucid's Fourier image on both,
+    whose class images independent models recognised best (see
+    `defaults`).
     """
     if isinstance(generator, str) and generator == AUTO:
         large = min(image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE

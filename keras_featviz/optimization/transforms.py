@@ -140,8 +140,9 @@ def resolve(transforms, image_shape, generator=None):
     more, `defaults.LARGE_IMAGE_TRANSFORMS` for an image optimised directly
     (`generator` one of `parameterizations.KINDS`: Lucid's Fourier image,
     MACO's, pixels) and `defaults.LARGE_GENERATOR_TRANSFORMS` for a
-    generator network; on smaller images `defaults.SMALL_IMAGE_TRANSFORMS`.
-    Anything else is returned as it is.
+    generator network; on smaller images `defaults.SMALL_IMAGE_TRANSFORMS`
+    and `defaults.SMALL_GENERATOR_TRANSFORMS`. Anything else is returned as
+    it is.
 
     Args:
         transforms: A preset name, `"auto"`, `None` or a Keras layer.
@@ -151,9 +152,9 @@ def resolve(transforms, image_shape, generator=None):
     """
     if not (isinstance(transforms, str) and transforms == "auto"):
         return transforms
-    if min(image_shape[:2]) < defaults.LARGE_IMAGE_SIDE:
-        return defaults.SMALL_IMAGE_TRANSFORMS
     direct = isinstance(generator, str) and generator in parameterizations.KINDS
+    if min(image_shape[:2]) < defaults.LARGE_IMAGE_SIDE:
+        return defaults.SMALL_IMAGE_TRANSFORMS if direct else defaults.SMALL_GENERATOR_TRANSFORMS
     return defaults.LARGE_IMAGE_TRANSFORMS if direct else defaults.LARGE_GENERATOR_TRANSFORMS
 
 
