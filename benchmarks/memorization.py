@@ -12,7 +12,7 @@ over the epochs in `results/memorization.png` (memorising runs red,
 generalising runs blue).
 
 **Table** (`--table`). Each trained model's class images (3 seeds, 120
-steps each, the library's defaults otherwise) are scored by a
+steps each, the scratch generator as `MemorizationCallback` uses it) are scored by a
 `MemorizationMeter` against held-out sets: as they are, and brightened by
 0.1 and 0.3 of the pixel range (a pure shift). The models:
 - `memorises` and `generalises` as above;
@@ -41,7 +41,7 @@ training and held-out images.
 
 `--similarities` asks whether another measure of nearness would name the
 memorised images: for the `memorises`, `generalises` and `one class` models
-of each seed, the class images of two makers (the defaults, and Lucid's
+of each seed, the class images of two makers (the scratch generator, and Lucid's
 Fourier image with its transforms, 3 seeds, 300 steps or `--steps N`) are compared with
 up to 20 training and as many held-out images a class in several of the
 model's spaces, and the share of training images among the 5 nearest is
@@ -293,11 +293,12 @@ def summarise(results):
             print(f"{name:<12}{'+' + str(brighter):>9}" + "".join(f"{c:>18}" for c in cells))
 
 
-def class_images_of(model, seeds=3, steps=120, **options):
-    """`(seeds, CLASSES, H, W, 3)` class images, one batch per seed."""
+def class_images_of(model, seeds=3, steps=120, generator="scratch", **options):
+    """`(seeds, CLASSES, H, W, 3)` class images, one batch per seed; by default the
+    scratch generator's, the image maker `MemorizationCallback` uses."""
     return np.stack(
         [
-            FeatureVisualizer(model, seed=n, **options)
+            FeatureVisualizer(model, generator, seed=n, **options)
             .visualize(list(range(CLASSES)), steps=steps, verbose=0)
             .images
             for n in range(seeds)
@@ -356,7 +357,7 @@ def similarities(model, queries, references, target):
 
 
 SIMILARITY_MAKERS = {
-    "defaults": {},
+    "scratch": {"generator": "scratch"},
     "lucid": {"generator": "fourier", "transforms": "standard"},
 }
 
