@@ -36,6 +36,7 @@ from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, trai
 from keras_featviz.io.sheets import labelled_rows
 from keras_featviz.makers import generators
 from keras_featviz.makers.layers import FeatureVector
+from keras_featviz.optimization.transforms import RandomAffine
 from keras_featviz.shapes import CLASS_NAMES, augment, shapes_data
 from keras_featviz.visualizer import FeatureVisualizer
 
@@ -84,11 +85,18 @@ def accuracy(model, seed=77):
 MAKERS = {
     # The library's defaults: Lucid's Fourier image under the standard transforms.
     "defaults": {},
+    # What the defaults' figures hang on: the transforms and the cross-class penalty.
+    "defaults, no transforms": {"transforms": "none"},
+    "defaults, shift and zoom only": {"affine": {"degrees": 0.0}},
+    "defaults, gentler transforms": {"affine": {"shift": 2 / 32, "scale": (0.95, 1.05), "degrees": 5.0}},
+    "defaults, no cross-class penalty": {"penalty": 0.0},
+    "defaults, twice the penalty": {"penalty": 2 * 10 / CLASSES},
     "scratch, N(0,1) start": {"generator": "scratch"},
     "scratch, constant start (last release)": {"generator": "scratch", "constant": True},
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
     "scratch + strong transforms": {"generator": "scratch", "transforms": "strong"},
     "pretrained": {"generator": "pretrained"},
+    "pretrained + transforms": {"generator": "pretrained", "transforms": "standard"},
     "pretrained + strong transforms": {"generator": "pretrained", "transforms": "strong"},
     "fourier + transforms (Lucid)": {"generator": "fourier", "transforms": "standard"},
     "fourier + strong transforms": {"generator": "fourier", "transforms": "strong"},
@@ -109,6 +117,8 @@ def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
         amortised = AmortisedVisualizer(model, seed=seed, **kwargs)
         amortised.fit(steps[-1], batch_size=CLASSES, verbose=0)
         return [(steps[-1], amortised.visualize(list(range(CLASSES))).images)]
+    if "affine" in kwargs:
+        kwargs["transforms"] = RandomAffine(seed=seed, **kwargs.pop("affine"))
     generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
     if kwargs.get("generator") == "pretrained":
         kwargs["decoder"] = decoder

@@ -39,6 +39,10 @@ from keras_featviz.validation import positive_int, verbosity
 Target = int | Objective
 
 
+# The options only the scratch generator reads (`VisualizerConfig`).
+SCRATCH_ONLY = ("width", "downsample", "colors", "pyramid")
+
+
 def default_penalty(num_classes: int) -> float:
     """Eq. 2's lambda by default: `min(1, 10 / num_classes)`.
 
@@ -175,16 +179,7 @@ class FeatureVisualizer:
             colors = "decorrelated" if large else "rgb"
         if pyramid == "auto":
             pyramid = large
-        if width != "auto" and not (isinstance(generator, str) and generator == "scratch"):
-            # Code written when "auto" was the scratch generator on small
-            # images would otherwise lose its width without a word.
-            warnings.warn(
-                "`width` sets the scratch generator's filters and is ignored by the image maker "
-                f"in use, {generator if isinstance(generator, str) else 'your model'!r} "
-                f"(generator={config.generator!r} on a {self.image_shape} classifier); pass "
-                f"generator='scratch' to use it. Received: width={width!r}",
-                stacklevel=3,
-            )
+        self._warn_scratch_only(config, generator)
         if width == "auto":
             # Sizing builds a few candidate networks: only for the scratch generator.
             sized = large and isinstance(generator, str) and generator == "scratch"
@@ -194,6 +189,30 @@ class FeatureVisualizer:
                 else defaults.PAPER_WIDTH
             )
         return transforms, colors, pyramid, width
+
+    def _warn_scratch_only(self, config, generator):
+        """Say so when options of the scratch generator go to another image maker.
+
+        Code written when `"auto"` was the scratch generator on small images
+        would otherwise lose its `width` without a word.
+        """
+        if isinstance(generator, str) and generator == "scratch":
+            return
+        changed = config.changed()
+        ignored = [name for name in SCRATCH_ONLY if name in changed and getattr(config, name) != "auto"]
+        if not ignored:
+            return
+        maker = generator if isinstance(generator, str) else "your model"
+        warnings.warn(
+            f"{', '.join(f'`{name}`' for name in ignored)} "
+            f"{'sets' if len(ignored) == 1 else 'set'} the scratch generator and "
+            f"{'is' if len(ignored) == 1 else 'are'} ignored by the image maker in use, {maker!r} "
+            f"(generator={config.generator!r} on a {self.image_shape} classifier); pass "
+            "generator='scratch' to use "
+            f"{'it' if len(ignored) == 1 else 'them'}. Received: "
+            + ", ".join(f"{name}={getattr(config, name)!r}" for name in ignored),
+            stacklevel=4,
+        )
 
     @property
     def trainers(self) -> list[ChunkTrainer]:

@@ -272,16 +272,24 @@ def test_verbose_takes_only_keras_settings(visualizer):
         visualizer.visualize([0], steps=5, verbose="loud")
 
 
-def test_a_width_the_image_maker_ignores_is_told(model):
+def test_options_the_image_maker_ignores_are_told(model):
     with pytest.warns(UserWarning) as caught:
         visualizer = keras_featviz.FeatureVisualizer(model, width=0.25)
     assert str(caught[0].message) == (
-        "`width` sets the scratch generator's filters and is ignored by the image maker in use, "
+        "`width` sets the scratch generator and is ignored by the image maker in use, "
         "'fourier' (generator='auto' on a (16, 16, 3) classifier); pass generator='scratch' to use it. "
         "Received: width=0.25"
     )
     assert visualizer.source.mode == "fourier"
-    assert keras_featviz.FeatureVisualizer(model, "scratch", width=0.25).source.width == 0.25
+    with pytest.warns(UserWarning) as caught:
+        keras_featviz.FeatureVisualizer(model, "pixels", colors="decorrelated", pyramid=True)
+    assert str(caught[0].message) == (
+        "`colors`, `pyramid` set the scratch generator and are ignored by the image maker in use, "
+        "'pixels' (generator='pixels' on a (16, 16, 3) classifier); pass generator='scratch' to use them. "
+        "Received: colors='decorrelated', pyramid=True"
+    )
+    scratch = keras_featviz.FeatureVisualizer(model, "scratch", width=0.25, pyramid=True)
+    assert (scratch.source.width, scratch.source.pyramid) == (0.25, True)
 
 
 def test_the_same_target_twice_saves_both_images(model, tmp_path):
