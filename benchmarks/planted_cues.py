@@ -61,6 +61,7 @@ MAKERS = {
     "pretrained": {"generator": "pretrained"},
     "lucid": {"generator": "fourier", "transforms": "standard"},
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
+    "pretrained + transforms": {"generator": "pretrained", "transforms": "standard"},
 }
 
 

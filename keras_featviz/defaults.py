@@ -65,12 +65,14 @@ ATLAS_THUMBNAIL = 64
 # against 54% and 61%, at under half the cost; `benchmarks/real_models.py
 # --setup dogs --seeds 0 1 2 --steps 150`). The generator stays one option
 # away: `generator="scratch"`.
-# On the 18-class 32x32 shapes task the Fourier image matched or beat the
-# scratch generator on a judge of another family in every run (seeds 0 to
-# 3: 33% to 72% against 22% to 44%), revealed planted cues far more often
-# (the cue class first in 7 of 10 runs, against 2 of 9) and cost a
-# twentieth as much (`benchmarks/small_images.py`, `planted_cues.py`,
-# benchmarks/README.md), so it is the small-image default too.
+# On the 18-class 32x32 shapes task (`benchmarks/small_images.py`, seeds 0
+# to 7) the Fourier image led the scratch generator on a judge of the same
+# family in 7 of 12 comparisons (3 behind), and on one of another family in
+# 9 (1 behind), though over seeds 4 to 7 every maker's other-family figure
+# was within noise of the others' (35% to 42%). It revealed planted cues
+# far more often (the cue class first in 7 of 10 runs, against 2 of 9;
+# `planted_cues.py`) at a twentieth of the cost, so it is the small-image
+# default too (benchmarks/README.md).
 GENERATOR = "auto"
 LARGE_IMAGE_GENERATOR = "fourier"
 SMALL_IMAGE_GENERATOR = "fourier"
