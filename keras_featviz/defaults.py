@@ -141,9 +141,10 @@ LARGE_IMAGE_SIDE = 128
 # `optimization.transforms.STRONG_SHIFT`) and the standard preset for a
 # generator network (the scratch generator lost its class under the strong
 # one). On small images the standard preset for an image optimised directly
-# (the Fourier image's small-image figures were taken with it) and none for
-# a generator network: there every preset cost the judges' top-1, and the
-# strong one the classifier's own (`benchmarks/small_images.py`).
+# (the Fourier image's small-image figures were taken with it; without it
+# the judges' top-1 fell by half) and none for a generator network: no
+# preset helped it there across runs, and the strong one cost even the
+# classifier's own top-1 (`benchmarks/small_images.py`).
 TRANSFORMS = "auto"
 LARGE_IMAGE_TRANSFORMS = "strong"
 LARGE_GENERATOR_TRANSFORMS = "standard"

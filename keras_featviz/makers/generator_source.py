@@ -61,9 +61,8 @@ def resolve_generator(generator, image_shape):
 
     `"auto"` is `defaults.LARGE_IMAGE_GENERATOR` on images of
     `defaults.LARGE_IMAGE_SIDE` pixels a side or more and
-    `defaults.SMALL_IMAGE_GENERATOR` below: Lucid's Fourier image on both,
-    whose class images independent models recognised best (see
-    `defaults`).
+    `defaults.SMALL_IMAGE_GENERATOR` below: Lucid's Fourier image on both
+    (`defaults` says why).
     """
     if isinstance(generator, str) and generator == AUTO:
         large = min(image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
