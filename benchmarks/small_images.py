@@ -36,6 +36,7 @@ from keras_featviz.demo import shapes_classifier, train_shapes_autoencoder, trai
 from keras_featviz.io.sheets import labelled_rows
 from keras_featviz.makers import generators
 from keras_featviz.makers.layers import FeatureVector
+from keras_featviz.optimization import transforms
 from keras_featviz.optimization.transforms import RandomAffine
 from keras_featviz.shapes import CLASS_NAMES, augment, shapes_data
 from keras_featviz.visualizer import FeatureVisualizer
@@ -91,6 +92,16 @@ MAKERS = {
     "defaults, gentler transforms": {"affine": {"shift": 2 / 32, "scale": (0.95, 1.05), "degrees": 5.0}},
     "defaults, no cross-class penalty": {"penalty": 0.0},
     "defaults, twice the penalty": {"penalty": 2 * 10 / CLASSES},
+    # The strong transforms with the shapes' own black background brought in
+    # from beyond the border: what a zoom-out then shows is a shape on black.
+    "defaults, strong transforms, black fill": {
+        "affine": {
+            "shift": transforms.STRONG_SHIFT,
+            "scale": transforms.STRONG_SCALE,
+            "degrees": transforms.STRONG_DEGREES,
+            "fill_mode": "constant",
+        }
+    },
     "scratch, N(0,1) start": {"generator": "scratch"},
     "scratch, constant start (last release)": {"generator": "scratch", "constant": True},
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},

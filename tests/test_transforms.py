@@ -37,7 +37,30 @@ def test_no_motion_is_the_identity():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(still(x, training=True)), x, atol=1e-3)
 
 
+def test_a_constant_fill_brings_in_the_fill_value_where_the_image_shrinks():
+    x = _image()
+    shrink = RandomAffine(shift=0, scale=(0.5, 0.5), degrees=0, seed=0, fill_mode="constant", fill_value=7.0)
+    y = keras.ops.convert_to_numpy(shrink(x, training=True))
+    np.testing.assert_allclose(y[:, :3, :3], 7.0)  # the corners come from beyond the border
+    assert np.all(y[:, 10:14, 10:14] != 7.0)  # the centre is the image, halved
+    copy = RandomAffine.from_config(shrink.get_config())
+    assert (copy.fill_mode, copy.fill_value) == ("constant", 7.0)
+    reflected = keras.ops.convert_to_numpy(
+        RandomAffine(shift=0, scale=(0.5, 0.5), degrees=0)(x, training=True)
+    )
+    assert not np.allclose(reflected[:, :3, :3], 7.0)
+
+
 def test_bad_arguments():
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "`fill_mode` must be one of ['reflect', 'nearest', 'constant']. Received: fill_mode='wrap'"
+        ),
+    ):
+        RandomAffine(fill_mode="wrap")
+    with pytest.raises(ValueError, match=re.escape("Received: fill_value=300")):
+        RandomAffine(fill_value=300)
     with pytest.raises(
         ValueError, match=re.escape("`shift` must be a finite number >= 0. Received: shift=-1")
     ):

@@ -29,9 +29,10 @@ from keras import ops
 
 from keras_featviz import defaults
 from keras_featviz.makers import parameterizations
-from keras_featviz.validation import number
+from keras_featviz.validation import number, one_of
 
 PRESETS = ("standard", "strong", "none")
+FILL_MODES = ("reflect", "nearest", "constant")
 # Lucid's standard transforms at 224x224: 12 px of padding (which the
 # reflected border stands in for), then jitter 8 and 4 px.
 STANDARD_SHIFT = 12 / 224
@@ -65,6 +66,12 @@ class RandomAffine(keras.layers.Layer):
         degrees: Float >= 0, the largest rotation either way. Defaults to
             `10.0`.
         seed: Int or `None`. Defaults to `None`.
+        fill_mode: How the pixels a move brings in from beyond the border
+            are filled: `"reflect"` (mirrored from inside), `"nearest"`
+            (the border pixel repeated) or `"constant"` (`fill_value`).
+            Defaults to `"reflect"`.
+        fill_value: Float, the 0-255 pixel value of `fill_mode="constant"`,
+            on every channel. Defaults to `0.0`.
 
     Example:
 
@@ -73,11 +80,19 @@ class RandomAffine(keras.layers.Layer):
     (2, 32, 32, 3)
 
     Raises:
-        ValueError: for a negative shift or degrees, or a bad scale range.
+        ValueError: for a negative shift or degrees, a bad scale range or
+            an unknown fill mode.
     """
 
     def __init__(
-        self, shift=STANDARD_SHIFT, scale=STANDARD_SCALE, degrees=STANDARD_DEGREES, seed=None, **kwargs
+        self,
+        shift=STANDARD_SHIFT,
+        scale=STANDARD_SCALE,
+        degrees=STANDARD_DEGREES,
+        seed=None,
+        fill_mode="reflect",
+        fill_value=0.0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.shift = number(shift, "shift", minimum=0)
@@ -87,6 +102,8 @@ class RandomAffine(keras.layers.Layer):
         self.scale = (low, high)
         self.degrees = number(degrees, "degrees", minimum=0)
         self.seed = seed
+        self.fill_mode = one_of(fill_mode, "fill_mode", FILL_MODES)
+        self.fill_value = number(fill_value, "fill_value", minimum=0, maximum=255)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=None):
@@ -120,7 +137,11 @@ class RandomAffine(keras.layers.Layer):
             axis=1,
         )
         moved = ops.image.affine_transform(
-            ops.cast(images, "float32"), transform, interpolation="bilinear", fill_mode="reflect"
+            ops.cast(images, "float32"),
+            transform,
+            interpolation="bilinear",
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
         )
         return ops.cast(moved, images.dtype)
 
@@ -129,7 +150,14 @@ class RandomAffine(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(shift=self.shift, scale=self.scale, degrees=self.degrees, seed=self.seed)
+        config.update(
+            shift=self.shift,
+            scale=self.scale,
+            degrees=self.degrees,
+            seed=self.seed,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+        )
         return config
 
 
