@@ -34,6 +34,7 @@ apart from the rest. Writes `results/memorization_table.json`.
     python benchmarks/memorization.py --sheet    # results/memorization_nearest.png, a minute
     python benchmarks/memorization.py --similarities  # about 35 minutes
     python benchmarks/memorization.py --similarities --steps 120  # the table's class images
+    python benchmarks/memorization.py --control       # the same ranking with no class image, a minute
 
 `--sheet` draws the nearest-images view of the `memorises` model of seed 1:
 each class image beside the 5 images nearest to it among its class's
@@ -48,6 +49,11 @@ model's spaces, and the share of training images among the 5 nearest is
 printed (chance 0.5; the `one class` model's class 0 has 4 of each, so its
 share is out of 4 training images and at most 0.8). Writes
 `results/memorization_similarities.json`.
+
+`--control` ranks the same compared images with no class image at all, by
+the model's own logit and probability of each for its class, and prints
+the same share: what a measure working through the class's evidence can
+reach at best. Writes `results/memorization_control.json`.
 """
 
 import json
@@ -362,22 +368,31 @@ SIMILARITY_MAKERS = {
 }
 
 
-def nearest_shares(x, y, x_val, y_val, steps, k=5, per_class=20):
+def compared_images(train, x_val, y_val, per_class=20):
+    """Per class, `(references, count)`: `count` training images, then as many held-out ones
+    (colours matched), as the nearest-images view compares them."""
+    seen = balanced_indices(train[1], list(range(CLASSES)), per_class, train[0])
+    unseen = balanced_indices(y_val, list(range(CLASSES)), per_class, x_val)
+    match = colour_matcher(
+        x_val[np.concatenate(list(unseen.values()))], train[0][np.concatenate(list(seen.values()))]
+    )
+    compared = []
+    for c in range(CLASSES):
+        count = min(len(seen[c]), len(unseen[c]))
+        compared.append((np.concatenate([train[0][seen[c][:count]], match(x_val[unseen[c][:count]])]), count))
+    return compared
+
+
+def nearest_shares(x, y, x_val, y_val, steps, k=5):
     """The share of training images among the `k` nearest, per model, maker and measure."""
     shares = {}
     for seed in SEEDS:
         for name in ("memorises", "generalises", "one class"):
             model, train = trained(name, x, y, seed)
-            seen = balanced_indices(train[1], list(range(CLASSES)), per_class, train[0])
-            unseen = balanced_indices(y_val, list(range(CLASSES)), per_class, x_val)
-            match = colour_matcher(
-                x_val[np.concatenate(list(unseen.values()))], train[0][np.concatenate(list(seen.values()))]
-            )
+            compared = compared_images(train, x_val, y_val)
             for maker, options in SIMILARITY_MAKERS.items():
                 images = class_images_of(model, steps=steps, **options)
-                for c in range(CLASSES):
-                    count = min(len(seen[c]), len(unseen[c]))
-                    references = np.concatenate([train[0][seen[c][:count]], match(x_val[unseen[c][:count]])])
+                for c, (references, count) in enumerate(compared):
                     queries = images[:, c]
                     for measure, values in similarities(model, queries, references, c).items():
                         nearest = np.argsort(-values, axis=1, kind="stable")[:, :k]
@@ -386,6 +401,32 @@ def nearest_shares(x, y, x_val, y_val, steps, k=5, per_class=20):
                             float(np.mean(nearest < count))
                         )
             print(f"seed {seed}, {name}: done", flush=True)
+    return shares
+
+
+def control_shares(x, y, x_val, y_val, k=5):
+    """With no class image at all: the share of training images among the `k` compared images
+    that the model itself scores highest for their class (logit, then probability).
+
+    A class-image measure that works through the class's evidence can name the training
+    images no better than the model's own scores of them do: this is its ceiling.
+    """
+    shares = {}
+    for seed in SEEDS:
+        for name in ("memorises", "generalises", "one class"):
+            model, train = trained(name, x, y, seed)
+            for c, (references, count) in enumerate(compared_images(train, x_val, y_val)):
+                scores = {"logit": _spaces(model, references)[0]["logits"][:, c]}
+                scores["probability"] = model.predict(references, verbose=0)[:, c]
+                for measure, values in scores.items():
+                    top = np.argsort(-values, kind="stable")[:k]
+                    shares.setdefault(f"{name}/{measure}", {}).setdefault(str(seed), []).append(
+                        float(np.mean(top < count))
+                    )
+    for key, by_seed in shares.items():
+        means = [np.mean(by_seed[str(s)]) for s in SEEDS]
+        class_0 = " ".join(f"{by_seed[str(s)][0]:.2f}" for s in SEEDS)
+        print(f"{key:<28} {np.mean(means):.2f} ({min(means):.2f}..{max(means):.2f})   class 0: {class_0}")
     return shares
 
 
@@ -412,6 +453,10 @@ def main():
     (x, y), (x_val, y_val), _ = shapes_data(train=1800, validation=300, test=0, size=SIZE, classes=CLASSES)
     if "--sheet" in sys.argv:
         sheet(x, y, x_val, y_val)
+        return
+    if "--control" in sys.argv:
+        shares = control_shares(x, y, x_val, y_val)
+        (HERE / "results" / "memorization_control.json").write_text(json.dumps(shares, indent=1))
         return
     if "--similarities" in sys.argv:
         steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else defaults.STEPS
