@@ -213,7 +213,11 @@ class VisualizerConfig:
             images of 128 pixels or more a side, `"strong"` for Lucid's,
             MACO's and pixel images and `"standard"` for generator
             networks; below, `"standard"` for those images and `"none"`
-            for generator networks. Defaults to `defaults.TRANSFORMS`
+            for generator networks. `RandomAffine(shift, scale, degrees,
+            fill_mode=...)` from that module makes your own, with your
+            data's plain background brought in from beyond the border
+            (`fill_mode="constant", fill_value=...`) rather than the
+            image's mirror image. Defaults to `defaults.TRANSFORMS`
             (`"auto"`).
         downsample: Int >= 1, the scratch generator makes an image this
             many times smaller a side, enlarged bilinearly: its cost falls
