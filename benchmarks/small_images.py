@@ -2,8 +2,7 @@
 
 The 18-class 32x32 shapes task without a planted cue. One classifier per
 seed (the demo's CNN, trained as the demo trains it, without the cue) is
-visualized; three
-judges that never saw the optimisation score the images:
+visualized; three judges that never saw the optimisation score the images:
 
 - `same family`: the same architecture, trained from another seed on other
   images for 10 epochs;
