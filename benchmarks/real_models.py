@@ -26,9 +26,13 @@ Makers (`--makers`), each a `FeatureVisualizer` configuration with the same
 classes, steps and seed:
 
 - `defaults`: the library's defaults; on these image sizes Lucid's
-  decorrelated Fourier image with the strong transforms.
+  decorrelated Fourier image with the strong transforms and the
+  statistics prior (`statistics_weight`).
+- `no prior`: the same without the statistics prior (the defaults of the
+  last release).
 - `lucid`: Lucid as published: the same image with Lucid's standard
-  transforms (the defaults before the strong preset).
+  transforms and no statistics prior (the defaults before the strong
+  preset).
 - `scratch`: the paper's generator at its large-image settings: the
   multi-scale pyramid output, the strong transforms, decorrelated colours,
   width sized to the classifier.
@@ -60,10 +64,12 @@ sys.path.insert(0, str(HERE))
 
 MAKERS = {
     "defaults": {},
+    # The defaults without the statistics prior: the defaults of the last release.
+    "no prior": {"statistics_weight": 0.0},
     "scratch": {"generator": "scratch"},
     "previous": {"generator": "scratch", "pyramid": False, "transforms": "standard"},
     "paper": {"generator": "scratch", "width": 1.0, "transforms": "none", "colors": "rgb", "pyramid": False},
-    "lucid": {"generator": "fourier", "transforms": "standard"},
+    "lucid": {"generator": "fourier", "transforms": "standard", "statistics_weight": 0.0},
     "maco": {"generator": "fourier_phase", "transforms": "standard"},
     "pixels": {"generator": "pixels", "transforms": "none"},
     # One class-conditional generator for all the setup's classes

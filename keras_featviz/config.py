@@ -241,6 +241,19 @@ class VisualizerConfig:
             convolution, see `generators.scratch_generator`). `"auto"` is
             `True` on images of 128 pixels a side or more. Defaults to
             `defaults.PYRAMID` (`"auto"`).
+        statistics_weight: Float >= 0 or `"auto"`, the weight of the
+            statistics prior: for each image, how far the channel means and
+            variances at the input of every BatchNormalization layer of the
+            classifier stray from the moving statistics that layer kept in
+            training (DeepInversion's prior, per image; see
+            `surgery.StatisticsGap`). It keeps the image's features at the
+            scale and spread of the training photos' features. `"auto"`
+            is `defaults.LARGE_IMAGE_STATISTICS_WEIGHT` for Lucid's image
+            (`"fourier"`, the default maker) on images of 128 pixels a side
+            or more of a classifier with such layers, where models of
+            another family recognised its class images far more often with
+            it (README); 0 otherwise. Defaults to
+            `defaults.STATISTICS_WEIGHT` (`"auto"`).
         devices: Where the targets run (JAX backend; see
             `keras_featviz.devices`): `"auto"` (the devices of the
             `keras.distribution` distribution set when the visualizer is
@@ -409,6 +422,18 @@ class VisualizerConfig:
         help="the scratch generator's multi-scale output: auto, true or false; auto: true from "
         f"{defaults.LARGE_IMAGE_SIDE} pixels a side (default: {defaults.PYRAMID})",
         example=True,
+    )
+    statistics_weight: float | str = _option(
+        defaults.STATISTICS_WEIGHT,
+        _or_auto(lambda value, name: number(value, name, minimum=0)),
+        flag="--statistics-weight",
+        parse=float,
+        words=(AUTO,),
+        help="weight of the prior that keeps the image's feature statistics at each BatchNormalization "
+        f"layer's training ones; auto: {defaults.LARGE_IMAGE_STATISTICS_WEIGHT:g} for fourier images from "
+        f"{defaults.LARGE_IMAGE_SIDE} pixels a side on a model with such layers, else 0 "
+        f"(default: {defaults.STATISTICS_WEIGHT})",
+        example=0.0,
     )
     devices: Any = _option(
         defaults.DEVICES,

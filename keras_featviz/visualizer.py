@@ -32,7 +32,7 @@ from keras_featviz.optimization import transforms as transforms_module
 from keras_featviz.optimization.coupled import CoupledModel, ReadoutPlan
 from keras_featviz.optimization.loop import ChunkTrainer, WarmStates
 from keras_featviz.optimization.optimizers import make_optimizer
-from keras_featviz.surgery import ClassifierProbe
+from keras_featviz.surgery import ClassifierProbe, has_feature_batch_norm, image_input_shape
 from keras_featviz.validation import positive_int, verbosity
 
 # What `visualize` takes for one target: a class index or an objective.
@@ -124,6 +124,8 @@ class FeatureVisualizer:
         precision, input_shape, head = config.precision, config.input_shape, config.head
         self.precision = precision
         self.parallel = devices_module.target_parallel(config.devices)
+        generator = resolve_generator(config.generator, image_input_shape(classifier, input_shape))
+        self.statistics_weight = self._statistics_weight(classifier, config, generator)
         self.probe = self._base_probe(classifier, input_shape, head)
         self._head = head
         self.classifier = classifier
@@ -141,7 +143,6 @@ class FeatureVisualizer:
         self.seed = seed = config.seed
         self._preprocess = preprocessing.get(config.preprocess, self.image_shape[-1])
         self._large = min(self.image_shape[:2]) >= defaults.LARGE_IMAGE_SIDE
-        generator = resolve_generator(config.generator, self.image_shape)
         transforms, colors, pyramid, width = self._resolved(config, generator)
         self.transforms = transforms
         transforms_module.get(transforms)  # checked now, built per compiled model
@@ -190,6 +191,19 @@ class FeatureVisualizer:
             )
         return transforms, colors, pyramid, width
 
+    @staticmethod
+    def _statistics_weight(classifier, config, generator):
+        """`statistics_weight`, `"auto"` resolved for the classifier and
+        the image maker (see `VisualizerConfig`)."""
+        weight = config.statistics_weight
+        if weight != "auto":
+            return float(weight)
+        side = min(image_input_shape(classifier, config.input_shape)[:2])
+        fourier = isinstance(generator, str) and generator == "fourier"
+        if not fourier or side < defaults.LARGE_IMAGE_SIDE or not has_feature_batch_norm(classifier):
+            return 0.0
+        return defaults.LARGE_IMAGE_STATISTICS_WEIGHT
+
     def _warn_scratch_only(self, config, generator):
         """Say so when options of the scratch generator go to another image maker.
 
@@ -233,7 +247,11 @@ class FeatureVisualizer:
         """The probe of the class logits, on the visualizer's devices."""
         with self._scope():
             return ClassifierProbe(
-                classifier, dtype_policy=self.precision, input_shape=input_shape, head=head
+                classifier,
+                dtype_policy=self.precision,
+                input_shape=input_shape,
+                head=head,
+                statistics=self.statistics_weight > 0,
             )
 
     def _probe_for(self, layers):
@@ -246,6 +264,7 @@ class FeatureVisualizer:
                     dtype_policy=self.precision,
                     input_shape=self.image_shape,
                     head=self._head,
+                    statistics=self.statistics_weight > 0,
                 )
         return self._probes[key]
 
@@ -270,6 +289,7 @@ class FeatureVisualizer:
             self.penalty,
             paper_loss=self.paper_loss,
             multilabel=probe.head == "multilabel",
+            statistics_weight=self.statistics_weight,
             transforms=transforms_module.get(self.transforms, self.seed),
             name="coupled",
         )

@@ -138,3 +138,42 @@ def test_input_shape_gives_an_open_sized_model_its_size():
         ),
     ):
         ClassifierProbe(model, input_shape=(20, 24, 1))
+
+
+def _batch_norm_net(side=16):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((side, side, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def test_statistics_are_each_images_gap_to_the_moving_statistics():
+    model = _batch_norm_net()
+    bn = model.get_layer("bn")
+    rng = np.random.default_rng(0)
+    bn.moving_mean.assign(rng.normal(size=4).astype("float32"))
+    bn.moving_variance.assign(rng.uniform(0.5, 2, size=4).astype("float32"))
+    probe = ClassifierProbe(model, ["conv"], statistics=True)
+    x = rng.uniform(0, 1, (2, 16, 16, 3)).astype("float32")
+    out = probe.model(x)
+    conv = keras.ops.convert_to_numpy(out["conv"])
+    mean, variance = conv.mean(axis=(1, 2)), conv.var(axis=(1, 2))
+    moving_mean, moving_variance = bn.moving_mean.numpy(), bn.moving_variance.numpy()
+    expected = np.linalg.norm(mean - moving_mean, axis=1) + np.linalg.norm(variance - moving_variance, axis=1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out["statistics"]), expected, rtol=1e-4)
+    # The gap follows the classifier's statistics as it trains.
+    bn.moving_mean.assign(mean[0])
+    bn.moving_variance.assign(variance[0])
+    probe.sync_weights()
+    assert float(keras.ops.convert_to_numpy(probe.model(x)["statistics"])[0]) < 1e-3
+
+
+def test_statistics_need_batch_normalization_of_feature_maps():
+    message = re.escape(
+        "The statistics prior needs BatchNormalization layers of feature maps (channels last) in "
+        "the classifier, and it has none: set its weight to 0. Received: classifier="
+    )
+    with pytest.raises(ValueError, match=message):
+        ClassifierProbe(_relu_net(), statistics=True)

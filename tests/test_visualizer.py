@@ -205,3 +205,49 @@ def test_keras_callbacks_and_progress_metric(trained_classifier):
         [0], steps=4, verbose=0, callbacks=[history]
     )
     assert set(history.history) == {"loss", "activation"}
+
+
+def _batch_norm_net(side, batch_norm=True):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((side, side, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, name="conv")(keras.layers.Rescaling(1 / 255.0)(inputs))
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def test_the_statistics_prior_is_on_by_default_for_fourier_images_of_large_batch_normalized_models():
+    from keras_featviz import defaults
+
+    def weight(model, **options):
+        return keras_featviz.FeatureVisualizer(model, **options).statistics_weight
+
+    assert weight(_batch_norm_net(128)) == defaults.LARGE_IMAGE_STATISTICS_WEIGHT
+    assert weight(_batch_norm_net(32)) == 0.0
+    assert weight(_batch_norm_net(128, batch_norm=False)) == 0.0
+    assert weight(_batch_norm_net(128), generator="scratch") == 0.0
+    assert weight(_batch_norm_net(32), statistics_weight=0.5) == 0.5
+    with pytest.raises(ValueError, match="needs BatchNormalization layers"):
+        keras_featviz.FeatureVisualizer(_batch_norm_net(32, batch_norm=False), statistics_weight=0.5)
+
+
+def test_the_statistics_prior_brings_the_image_nearer_the_training_statistics():
+    from keras_featviz.surgery import ClassifierProbe
+
+    model = _batch_norm_net(32)
+    bn = model.get_layer("bn")
+    bn.moving_mean.assign(np.full(4, 0.2, "float32"))
+    bn.moving_variance.assign(np.full(4, 0.05, "float32"))
+    probe = ClassifierProbe(model, statistics=True)
+
+    def gap_and_probability(weight):
+        visualizer = keras_featviz.FeatureVisualizer(model, seed=0, statistics_weight=weight)
+        result = visualizer.visualize(1, steps=60, verbose=0)
+        gap = keras.ops.convert_to_numpy(probe.model(result.images.astype("float32"))["statistics"])
+        return float(gap[0]), float(result.probabilities[0, 1])
+
+    without, p_without = gap_and_probability(0.0)
+    with_prior, p_with = gap_and_probability(10.0)
+    assert with_prior < 0.5 * without
+    assert p_with > 0.5 and p_without > 0.5

@@ -187,6 +187,11 @@ class CoupledModel(keras.Model):
         multilabel: Bool, the classes are independent sigmoid labels: an
             inactive target follows its log-sigmoid rather than its
             log-softmax. Defaults to `False`.
+        statistics_weight: Float >= 0, the weight of each image's
+            `"statistics"` output of the probe (how far its feature
+            statistics stray from the classifier's training ones; see
+            `surgery.StatisticsGap`) in the loss; the probe must output
+            it when this is above 0. Defaults to `0.0`.
     """
 
     def __init__(
@@ -199,6 +204,7 @@ class CoupledModel(keras.Model):
         paper_loss=False,
         transforms=None,
         multilabel=False,
+        statistics_weight=0.0,
         **kwargs,
     ):
         super().__init__(dtype="float32", **kwargs)
@@ -209,6 +215,7 @@ class CoupledModel(keras.Model):
         self.paper_loss = bool(paper_loss)
         self.transforms = transforms
         self.multilabel = bool(multilabel)
+        self.statistics_weight = float(statistics_weight)
         self.use_plan(plan)
         self.activation_tracker = LatestValue(name="activation")
         # The targets of the chunk in training (a `Chunk`), set by the loop
@@ -230,11 +237,14 @@ class CoupledModel(keras.Model):
         pixels = to_pixels(self.generator(f0, training=training))
         seen = pixels if self.transforms is None else self.transforms(pixels, training=training)
         outputs = self.probe(self.preprocess(seen), training=False)
-        return {
+        coupled = {
             "pixels": pixels,
             "logits": ops.cast(outputs["logits"], "float32"),
             "readouts": self.plan.readouts(outputs),
         }
+        if self.statistics_weight:
+            coupled["statistics"] = ops.cast(outputs["statistics"], "float32")
+        return coupled
 
     def activations(self, y, y_pred):
         """Each target's objective value: class outputs through ReLU."""
@@ -286,6 +296,8 @@ class CoupledModel(keras.Model):
             read = ops.where(weights > 0, self._gradient_path(raw, y_pred["logits"], weights), rectified)
         gain = ops.sum(weights * read, axis=1)
         loss = ops.sum(-gain + self.penalty * ops.sum(others * ops.relu(y_pred["logits"]), axis=1))
+        if self.statistics_weight:
+            loss = loss + self.statistics_weight * ops.sum(y_pred["statistics"])
         if self.losses:
             loss = loss + ops.sum(ops.stack(self.losses))
         return loss
