@@ -260,9 +260,16 @@ class StatisticsGap(keras.layers.Layer):
         return _norm(mean - self.moving_mean) + _norm(variance - self.moving_variance)
 
     def copy_from(self, batch_norm):
-        """Take `batch_norm`'s moving statistics (a `keras.layers.BatchNormalization`)."""
-        self.moving_mean.assign(keras.ops.cast(batch_norm.moving_mean, "float32"))
-        self.moving_variance.assign(keras.ops.cast(batch_norm.moving_variance, "float32"))
+        """Take `batch_norm`'s moving statistics (a `keras.layers.BatchNormalization`).
+
+        Copied through NumPy: on JAX a cast of the same dtype would share the
+        user's buffer, which a jitted step then donates and deletes.
+        """
+        for mine, theirs in (
+            (self.moving_mean, batch_norm.moving_mean),
+            (self.moving_variance, batch_norm.moving_variance),
+        ):
+            mine.assign(np.array(keras.ops.convert_to_numpy(theirs), "float32"))
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels}
