@@ -232,6 +232,7 @@ def test_the_statistics_prior_is_on_by_default_for_fourier_images_of_large_batch
         keras_featviz.FeatureVisualizer(_batch_norm_net(32, batch_norm=False), statistics_weight=0.5)
 
 
+@pytest.mark.backends  # on JAX a shared buffer once deleted the user's statistics
 def test_the_statistics_prior_brings_the_image_nearer_the_training_statistics():
     from keras_featviz.surgery import ClassifierProbe
 
