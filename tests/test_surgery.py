@@ -177,3 +177,14 @@ def test_statistics_need_batch_normalization_of_feature_maps():
     )
     with pytest.raises(ValueError, match=message):
         ClassifierProbe(_relu_net(), statistics=True)
+
+
+def test_statistics_tap_a_batch_normalization_applied_twice():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    shared = keras.layers.BatchNormalization(name="shared_bn")
+    x = shared(keras.layers.Conv2D(3, 3, padding="same")(shared(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    probe = ClassifierProbe(model, statistics=True)
+    x = np.random.default_rng(0).uniform(0, 1, (2, 8, 8, 3)).astype("float32")
+    assert keras.ops.convert_to_numpy(probe.model(x)["statistics"]).shape == (2,)
