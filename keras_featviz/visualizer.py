@@ -98,6 +98,8 @@ class FeatureVisualizer:
         trainers: The compiled `ChunkTrainer`s built so far.
         transforms: The transforms in use, `"auto"` resolved (`"standard"`,
             `"none"` or a layer).
+        statistics_weight: Float, the weight of the statistics prior in
+            use, `"auto"` resolved (0 when it is off).
         last_step_seconds: Seconds one step of all the targets took in the
             last `visualize`, or `None` before the first.
         parallel: The `devices.TargetParallel` the targets are sharded
@@ -124,8 +126,9 @@ class FeatureVisualizer:
         precision, input_shape, head = config.precision, config.input_shape, config.head
         self.precision = precision
         self.parallel = devices_module.target_parallel(config.devices)
-        generator = resolve_generator(config.generator, image_input_shape(classifier, input_shape))
-        self.statistics_weight = self._statistics_weight(classifier, config, generator)
+        image_shape = image_input_shape(classifier, input_shape)
+        generator = resolve_generator(config.generator, image_shape)
+        self.statistics_weight = self._statistics_weight(classifier, config, generator, image_shape)
         self.probe = self._base_probe(classifier, input_shape, head)
         self._head = head
         self.classifier = classifier
@@ -192,13 +195,13 @@ class FeatureVisualizer:
         return transforms, colors, pyramid, width
 
     @staticmethod
-    def _statistics_weight(classifier, config, generator):
+    def _statistics_weight(classifier, config, generator, image_shape):
         """`statistics_weight`, `"auto"` resolved for the classifier and
         the image maker (see `VisualizerConfig`)."""
         weight = config.statistics_weight
         if weight != "auto":
             return float(weight)
-        side = min(image_input_shape(classifier, config.input_shape)[:2])
+        side = min(image_shape[:2])
         fourier = isinstance(generator, str) and generator == "fourier"
         if not fourier or side < defaults.LARGE_IMAGE_SIDE or not has_feature_batch_norm(classifier):
             return 0.0
