@@ -125,7 +125,10 @@ class AmortisedVisualizer:
             penalty,
             paper_loss=config.paper_loss,
             multilabel=self.probe.head == "multilabel",
-            transforms=transforms_module.get(transforms, self.seed),
+            # Compiled with Keras' default, `jit_compile="auto"`.
+            transforms=transforms_module.get(
+                transforms, self.seed, xla=transforms_module.runs_under_xla("auto")
+            ),
             name="amortised",
         )
         self.model.compile(optimizer=keras.optimizers.Adam(self.learning_rate))

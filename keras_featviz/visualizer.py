@@ -293,7 +293,9 @@ class FeatureVisualizer:
             paper_loss=self.paper_loss,
             multilabel=probe.head == "multilabel",
             statistics_weight=self.statistics_weight,
-            transforms=transforms_module.get(self.transforms, self.seed),
+            transforms=transforms_module.get(
+                self.transforms, self.seed, xla=transforms_module.runs_under_xla(self.jit_compile)
+            ),
             name="coupled",
         )
         model.compile(

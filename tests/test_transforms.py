@@ -8,6 +8,9 @@ import pytest
 
 from keras_featviz.optimization import transforms
 from keras_featviz.optimization.transforms import RandomAffine
+from keras_featviz.visualizer import FeatureVisualizer
+
+from conftest import tiny_classifier
 
 # Runs on every backend in .ci/run (`-m backends`).
 pytestmark = pytest.mark.backends
@@ -51,6 +54,48 @@ def test_a_constant_fill_brings_in_the_fill_value_where_the_image_shrinks():
     assert not np.allclose(reflected[:, :3, :3], 7.0)
 
 
+def _moves(count, side, seed=1):
+    """The eight projective numbers of random similarity moves, as `RandomAffine` draws them."""
+    rng = np.random.default_rng(seed)
+    angle, zoom = rng.uniform(-0.5, 0.5, count), rng.uniform(0.6, 1.8, count)
+    shift = rng.uniform(-side / 5, side / 5, (2, count))
+    cos, sin, centre = np.cos(angle) / zoom, np.sin(angle) / zoom, (side - 1) / 2
+    zeros = np.zeros(count)
+    columns = [
+        cos,
+        sin,
+        centre - (cos + sin) * centre + shift[0],
+        -sin,
+        cos,
+        centre + (sin - cos) * centre + shift[1],
+    ]
+    return np.stack(columns + [zeros, zeros], axis=1).astype("float32")
+
+
+@pytest.mark.parametrize("fill_mode", transforms.FILL_MODES)
+def test_gathered_resampling_equals_the_backends_kernel(fill_mode):
+    x, moves = _image(), _moves(2, 24)
+    native = keras.ops.image.affine_transform(
+        x, moves, interpolation="bilinear", fill_mode=fill_mode, fill_value=9.0
+    )
+    gathered = transforms._gathered_bilinear(keras.ops.convert_to_tensor(x), moves, fill_mode, 9.0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(gathered), keras.ops.convert_to_numpy(native), atol=1e-3
+    )
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="XLA compiles on TensorFlow and JAX")
+def test_a_step_compiled_with_xla_takes_the_transforms():
+    # TensorFlow's affine kernel has no XLA version: jit_compile=True with the
+    # default transforms failed to compile before the gathered resampling.
+    visualizer = FeatureVisualizer(tiny_classifier(), jit_compile=True, transforms="standard", seed=0)
+    result = visualizer.visualize([0, 1], steps=3, verbose=0)
+    assert result.images.shape[0] == 2 and np.all(np.isfinite(result.images))
+    assert transforms.runs_under_xla(True) and not transforms.runs_under_xla(False)
+    assert transforms.get("strong", xla=True).resampling == "gather"
+    assert transforms.get("strong").resampling == "native"
+
+
 def test_bad_arguments():
     with pytest.raises(
         ValueError,
@@ -59,6 +104,11 @@ def test_bad_arguments():
         ),
     ):
         RandomAffine(fill_mode="wrap")
+    with pytest.raises(
+        ValueError,
+        match=re.escape("`resampling` must be one of ['native', 'gather']. Received: resampling='cubic'"),
+    ):
+        RandomAffine(resampling="cubic")
     with pytest.raises(ValueError, match=re.escape("Received: fill_value=300")):
         RandomAffine(fill_value=300)
     with pytest.raises(
