@@ -186,8 +186,10 @@ class VisualizerConfig:
             (18 targets, 32x32, width 0.25, 10 steps: 0.76 s instead of
             0.99 s per epoch, `benchmarks/callback_overhead.py --jit
             --max-overhead none`), but compiling takes about 11 s more, so
-            it pays off only past a few hundred steps. Defaults to
-            `"auto"`.
+            it pays off only past a few hundred steps. Under XLA the
+            transforms resample with gathers (`transforms.RandomAffine`'s
+            `resampling`): TensorFlow's own affine kernel has no XLA
+            version. Defaults to `"auto"`.
         memory_budget: Number of bytes a step may keep for the backward
             pass; chunks are cut smaller than `batch_size` to stay under it
             (see `keras_featviz.optimization.memory`). The default, 4 GiB, runs VGG16 at
