@@ -2,10 +2,12 @@
 
 import os
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from keras_featviz import cli
+from keras_featviz.cli import visualize as visualize_command
 
 # Runs on every backend in .ci/run (`-m backends`).
 pytestmark = pytest.mark.backends
@@ -49,7 +51,8 @@ def test_visualize_classes_and_channels_of_a_saved_model(saved_classifier, tmp_p
     ]
     assert os.listdir(logs / "featviz")
     printed = capsys.readouterr().out
-    assert "Visualizing 4 targets of 'tiny_cnn'" in printed
+    # What "auto" became is said before the work: the transforms and, where on, the prior.
+    assert "Visualizing 4 targets of 'tiny_cnn' (scratch generator, no transforms, 5 steps" in printed
     assert f"tensorboard --logdir {logs}" in printed
 
 
@@ -122,3 +125,9 @@ def test_all_classes_in_chunks_say_how_long_is_left(saved_classifier, tmp_path, 
     chunks = [line for line in lines if line.startswith("Targets ")]
     assert chunks[0] == "Targets 1-2 of 3"
     assert chunks[1].startswith("Targets 3-3 of 3, about ") and chunks[1].endswith(" left")
+
+
+def test_the_statistics_prior_is_named_where_it_is_on():
+    on, off = SimpleNamespace(statistics_weight=0.005), SimpleNamespace(statistics_weight=0.0)
+    assert visualize_command._prior_note(on) == ", statistics prior 0.005"
+    assert visualize_command._prior_note(off) == ""

@@ -72,6 +72,18 @@ def _start_processes(args):
     keras.distribution.initialize(args.coordinator, args.num_processes, args.process_id)
 
 
+def _transforms_note(visualizer):
+    """`"strong transforms"`, or `"no transforms"`: what `transforms="auto"` became."""
+    transforms = visualizer.transforms
+    return "no transforms" if transforms in (None, "none") else f"{transforms} transforms"
+
+
+def _prior_note(visualizer):
+    """`", statistics prior 0.005"` where the prior is on (`statistics_weight`), else nothing."""
+    weight = visualizer.statistics_weight
+    return f", statistics prior {weight:g}" if weight else ""
+
+
 def _devices_note(visualizer):
     return f", {visualizer.shards} devices" if visualizer.shards > 1 else ""
 
@@ -88,7 +100,8 @@ def visualize(args):
     )
     print(
         f"Visualizing {len(targets)} targets of {model.name!r} ({visualizer.source.mode} generator, "
-        f"{args.steps or 'default'} steps, preprocess={preprocess or 'none'}{_devices_note(visualizer)})..."
+        f"{_transforms_note(visualizer)}{_prior_note(visualizer)}, {args.steps or 'default'} steps, "
+        f"preprocess={preprocess or 'none'}{_devices_note(visualizer)})..."
     )
     started = time.time()
     result = visualizer.visualize(targets, steps=args.steps, verbose="auto")
