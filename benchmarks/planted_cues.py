@@ -62,6 +62,12 @@ MAKERS = {
     "lucid": {"generator": "fourier", "transforms": "standard"},
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
     "pretrained + transforms": {"generator": "pretrained", "transforms": "standard"},
+    # Lucid's image with Eq. 2's cross-class penalty off or raised (the
+    # default is 10/18 a class here): does pushing the other classes down
+    # bring out what only the cue class has?
+    "lucid, penalty 0": {"generator": "fourier", "transforms": "standard", "penalty": 0.0},
+    "lucid, penalty 2": {"generator": "fourier", "transforms": "standard", "penalty": 2.0},
+    "lucid, penalty 5": {"generator": "fourier", "transforms": "standard", "penalty": 5.0},
 }
 
 
