@@ -38,10 +38,11 @@ FILL_MODES = ("reflect", "nearest", "constant")
 # (tensorflow/tensorflow#100865), so a step compiled with XLA on TensorFlow
 # failed to compile. "gather": the same bilinear resampling written with
 # gathers, which every backend compiles; equal to TensorFlow's kernel within
-# 3e-5 of 255. Uncompiled on TensorFlow's CPU its backward pass is slower
-# (16 images at 224x224, forward and backward: 117 ms against 44 ms, about a
-# twentieth of a step of EfficientNet-Lite0; 44 ms with XLA; one-off timing),
-# so it is used only where the step is compiled (`runs_under_xla`).
+# 3e-5 of 255. Uncompiled on TensorFlow's CPU it is slower (16 images at
+# 224x224, forward and backward, one-off timing: 117 ms against the kernel's
+# 44 ms; 44 ms compiled). The 73 ms more would be about a quarter of a
+# 16-image step of EfficientNet-Lite0 (18.9 ms an image, cheaper_steps.py),
+# so gathers are used only where the step is compiled (`runs_under_xla`).
 RESAMPLINGS = ("native", "gather")
 # Lucid's standard transforms at 224x224: 12 px of padding (which the
 # reflected border stands in for), then jitter 8 and 4 px.
