@@ -1,92 +1,102 @@
-"""Does the demo reveal its planted cue on every run? Seeds side by side.
+"""Does `keras-featviz demo` reveal its planted cue on every run? Seeds side by side.
 
-For each seed: train the demo's shapes classifier (`keras-featviz demo`'s
-settings: 3,600 images plus their photometric copies, 10 epochs, a white
-square planted top left on every image of the cue class and on 2% of the
-others), measure how much it relies on the cue, then visualize the 18
-classes with the scratch generator (the demo's width and steps) twice:
-with the feature vector started at a constant (alpha = 1, the release
-before this one) and at N(0, 1) per target (`defaults.SCRATCH_SPREAD`);
-and in pretrained mode, with the demo's autoencoder trained on the same
-images.
+Runs the demo itself (`demo.run_demo`, every default) once per seed, into a
+temporary folder, and prints what it found:
+- `recall w/o` and `moved`: the cue class's test images the classifier
+  recognises without the white square, and with it moved to the bottom
+  right (its reliance on the cue, and on its place);
+- `pull`: other classes' test images it calls the cue class once the square
+  is drawn on them;
+- `first`: the share of classes ranked first on their own image, scratch
+  and pretrained;
+- `sweep`: the cue figure of the sweep's image alone (what the demo
+  printed before it judged more than one image);
+- `cue`: the demo's figure, the median over `defaults.DEMO_CUE_SAMPLES`
+  scratch images of the cue class, and how many of them are above
+  `demo.CUE_SHOWS` (0.1);
+- `callback`: the cue figure of the training callback's image of the cue
+  class at the last epoch, and the first epoch from which it stayed above
+  0.1.
 
-Printed per seed and start:
-- `cue pull`: the share of other classes' test images that the classifier
-  calls the cue class once the cue is added to them (its reliance on the
-  cue), and `recall w/o cue`: the cue class's test images recognised
-  without the cue;
-- `first`: the share of classes ranked first on their own image;
-- `cue`: how much brighter the cue corner is in the cue class's image than
-  in the others' (0-1; the demo's figure). The cue "shows" when this is
-  above 0.1.
+`--load N` keeps N processes multiplying matrices beside the demo, to see
+whether a busy machine changes the verdict.
 
     python benchmarks/demo_cue.py --seeds 0 1 2 3 4
+    python benchmarks/demo_cue.py --seeds 0 1 2 3 4 --load 2
 """
 
 import argparse
+import contextlib
+import io
+import multiprocessing
+import tempfile
 import time
 
-import keras
 import numpy as np
 
-from keras_featviz import defaults
-from keras_featviz.demo import (
-    CLASS_NAMES,
-    CUE_SHOWS,
-    cue_contrast,
-    cue_reliance,
-    train_shapes_autoencoder,
-    train_shapes_classifier,
-)
-from keras_featviz.makers import generators
-from keras_featviz.makers.layers import FeatureVector
-from keras_featviz.visualizer import FeatureVisualizer
-
-from workloads import ConstantStart
+from keras_featviz.demo import CUE_SHOWS, run_demo
 
 
-def sweep(model, seed, start, cue_class, decoder=None, size=32, classes=18):
-    generators.FeatureVector = ConstantStart if start == "constant" else FeatureVector
-    kwargs = {"decoder": decoder} if start == "pretrained" else {"width": defaults.DEMO_WIDTH}
-    visualizer = FeatureVisualizer(
-        model,
-        "pretrained" if start == "pretrained" else "scratch",
-        seed=seed,
-        class_names=list(CLASS_NAMES[:classes]),
-        **kwargs,
-    )
-    result = visualizer.visualize(list(range(classes)), steps=defaults.DEMO_STEPS, verbose=0)
-    generators.FeatureVector = FeatureVector
-    return result.success_rate, cue_contrast(result, cue_class, size)
+def _busy(stop):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((512, 512))
+    while not stop.is_set():
+        a = np.tanh(a @ a)
+
+
+def _shown_since(epochs):
+    """The first epoch (1-based) from which every figure is above `CUE_SHOWS`, or `None`."""
+    since = None
+    for epoch, figure in epochs:
+        if figure <= CUE_SHOWS:
+            since = None
+        elif since is None:
+            since = epoch + 1
+    return since
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--cue-class", type=int, default=0)
+    parser.add_argument("--load", type=int, default=0, help="busy processes beside the demo (default: 0)")
     args = parser.parse_args()
-    starts = ("constant", "N(0,1)", "pretrained")
-    print(f"{'seed':>4} {'cue pull':>9} {'recall w/o cue':>15}  " + "  ".join(f"{s:>20}" for s in starts))
-    table = {name: [] for name in starts}
-    for seed in args.seeds:
-        began = time.time()
-        model, (images, _) = train_shapes_classifier(seed=seed, cue_class=args.cue_class, verbose=0)
-        decoder = train_shapes_autoencoder(images, 32, seed=seed, verbose=0)
-        pull, recall = cue_reliance(model, seed, args.cue_class)
-        cells = []
-        for name in starts:
-            keras.utils.set_random_seed(seed)
-            first, cue = sweep(model, seed, name, args.cue_class, decoder)
-            table[name].append((first, cue))
-            cells.append(f"first {first:4.0%} cue {cue:+.2f}")
-        print(f"{seed:>4} {pull:>9.0%} {recall:>15.0%}  " + "  ".join(f"{c:>20}" for c in cells), flush=True)
-        print(f"     ({time.time() - began:.0f} s)", flush=True)
-    for name, rows in table.items():
-        firsts, cues = np.array(rows).T
-        print(
-            f"{name}: first {firsts.mean():.0%} (min {firsts.min():.0%}); cue {cues.mean():+.2f} "
-            f"(min {cues.min():+.2f}); shows (> {CUE_SHOWS}) on {int(np.sum(cues > CUE_SHOWS))}/{len(cues)} seeds"
-        )
+    stop = multiprocessing.Event()
+    burners = [multiprocessing.Process(target=_busy, args=(stop,), daemon=True) for _ in range(args.load)]
+    for burner in burners:
+        burner.start()
+    print(f"load: {args.load} busy processes")
+    print(
+        f"{'seed':>4} {'recall w/o':>10} {'moved':>6} {'pull':>5} {'first':>9} {'sweep':>6}  cue (each image)"
+    )
+    figures = []
+    try:
+        for seed in args.seeds:
+            began = time.time()
+            with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(io.StringIO()):
+                results, found = run_demo(out=out, seed=seed, verbose=0)
+            first = "/".join(f"{r.success_rate:.0%}" for r in results.values())
+            each = " ".join(f"{c:+.2f}" for c in found.contrasts)
+            epochs = list(found.by_epoch.items())
+            since = _shown_since(epochs)
+            above = int(np.sum(found.contrasts > CUE_SHOWS))
+            print(
+                f"{seed:>4} {found.recall:>10.0%} {found.moved:>6.0%} {found.pull:>5.0%} {first:>9} "
+                f"{found.contrasts[0]:>+6.2f}  {found.contrast:+.2f}, {above}/{len(found.contrasts)} "
+                f"({each}) {'shows' if found.shows else 'DOES NOT SHOW'}; callback {epochs[-1][1]:+.2f} "
+                f"(above {CUE_SHOWS} from epoch {since})  [{time.time() - began:.0f} s]",
+                flush=True,
+            )
+            figures.append((found.contrast, found.contrasts[0], found.shows, epochs[-1][1]))
+    finally:
+        stop.set()
+        for burner in burners:
+            burner.join()
+    cues, sweeps, shows, callback = np.array(figures).T
+    print(
+        f"cue (medians): mean {cues.mean():+.2f}, min {cues.min():+.2f}, shows on {int(shows.sum())}/{len(shows)} seeds; "
+        f"the sweep's image alone above {CUE_SHOWS} on {int(np.sum(sweeps > CUE_SHOWS))}/{len(sweeps)}; "
+        f"the callback's last image on {int(np.sum(callback > CUE_SHOWS))}/{len(callback)} (min {callback.min():+.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Shows: one shapes class carries a small white square in the top-left corner
 of every training image (and 2% of the others do too). The classifier reaches
 high accuracy, and the visualization of that class paints the square: the
 bias is visible without looking at a single test image (section 5.1 of the
-paper: the "tench" that needs fingers).
+paper: the "tench" that needs fingers). One image is a coin toss, so the
+class is judged on five from independent starts, side by side in
+`cue_class.png`.
 Takes: about 2 minutes on a 2-core CPU with the defaults.
 
     python examples/detect_planted_bias.py --cue-class 4 --out featviz-bias
@@ -12,9 +14,11 @@ Takes: about 2 minutes on a 2-core CPU with the defaults.
 
 import argparse
 
+import numpy as np
+
 import keras_featviz
 from keras_featviz import defaults
-from keras_featviz.demo import cue_contrast, train_shapes_classifier
+from keras_featviz.demo import CUE_SHOWS, cue_class_figures, train_shapes_classifier
 from keras_featviz.shapes import CLASS_NAMES
 
 
@@ -33,16 +37,21 @@ def main(argv=None):
     )
     names = list(CLASS_NAMES[: args.classes])
     # The paper's generator at the demo's width, whose corner the demo measures.
-    visualizer = keras_featviz.FeatureVisualizer(
-        model, "scratch", width=defaults.DEMO_WIDTH, seed=0, class_names=names
+    config = keras_featviz.VisualizerConfig(
+        generator="scratch", width=defaults.DEMO_WIDTH, seed=0, class_names=names
     )
+    visualizer = keras_featviz.FeatureVisualizer(model, config=config)
     result = visualizer.visualize(range(args.classes), steps=args.steps, verbose=0)
     result.save(args.out)
-    contrast = cue_contrast(result, args.cue_class, args.size)
-    verdict = "shows the planted cue" if contrast > 0.1 else "does not clearly show the cue"
+    # One image per class is a coin toss: judge the class on five, from other starts.
+    contrasts, sheet = cue_class_figures(model, config, result, args.cue_class, steps=args.steps)
+    sheet.save(f"{args.out}/cue_class.png")
+    contrast = float(np.median(contrasts))
+    verdict = "show the planted cue" if contrast > CUE_SHOWS else "do not clearly show the cue"
     print(
-        f"The top-left corner is {contrast:+.2f} brighter in the image of {names[args.cue_class]!r} "
-        f"than in the other classes' images: the visualization {verdict}. Grid: {args.out}/grid.png"
+        f"The top-left corner is {contrast:+.2f} brighter (median of {len(contrasts)} images) in the "
+        f"images of {names[args.cue_class]!r} than in the other classes' images: they {verdict}. "
+        f"Grid: {args.out}/grid.png; the class's images: {args.out}/cue_class.png"
     )
     return contrast
 

@@ -9,6 +9,7 @@ planted cue. The builders are public, so examples and benchmarks use the
 same classifier.
 """
 
+import dataclasses
 import os
 import time
 
@@ -18,7 +19,7 @@ import numpy as np
 from keras_featviz import defaults
 from keras_featviz.callbacks import FeatureVisualizationCallback
 from keras_featviz.config import VisualizerConfig
-from keras_featviz.io.results import write_atomically
+from keras_featviz.io.results import Visualization, write_atomically
 from keras_featviz.io.tensorboard import EventWriter, log_visualization
 from keras_featviz.makers.autoencoder import DenoisingAutoencoder
 from keras_featviz.shapes import (
@@ -133,16 +134,30 @@ def train_shapes_autoencoder(
     return dae
 
 
-def cue_contrast(result, cue_class, size):
-    """How much brighter the cue corner is in the cue class's image.
+def cue_contrasts(images, references, kind="square"):
+    """How much more each of `images` shows a planted cue than `references` do.
 
-    Returns the mean brightness (0-1) of the planted cue's corner in the
+    Args:
+        images: uint8 array `(N, size, size, 3)`, the cue class's images.
+        references: uint8 array `(M, size, size, 3)`, other classes' images.
+        kind: One of `shapes.CUE_KINDS`. Defaults to `"square"`.
+
+    Returns:
+        float array `(N,)`: each image's `cue_scores` minus the references'
+        mean. For the square, how much brighter (0 to 1) the top-left corner
+        is than on average in the references.
+    """
+    return cue_scores(images, kind) - cue_scores(references, kind).mean()
+
+
+def cue_contrast(result, cue_class):
+    """How much brighter the cue corner is in the cue class's image of `result`.
+
+    Returns the mean brightness (0-1) of the planted square's corner in the
     cue class's image minus its mean over the other classes' images.
     """
-    side = max(2, size // 10) + 2
-    corner = result.images[:, :side, :side].astype("float32").mean(axis=(1, 2, 3)) / 255.0
-    others = np.delete(corner, cue_class)
-    return float(corner[cue_class] - others.mean())
+    others = np.delete(result.images, cue_class, axis=0)
+    return float(cue_contrasts(result.images[cue_class : cue_class + 1], others)[0])
 
 
 def _colour_likeness(pixels, colour):
@@ -203,35 +218,172 @@ def cue_scores(images, kind):
 CUE_SHOWS = 0.1
 
 
+def _square_moved(images):
+    """`images` with the demo's white square drawn at the bottom right instead."""
+    size = images.shape[1]
+    left, top, right, bottom = cue_box("square", size)
+    moved = images.copy()
+    moved[:, size - 1 - bottom : size - top, size - 1 - right : size - left] = CUE_COLOURS["square"]
+    return moved
+
+
 def cue_reliance(model, seed, cue_class, size=defaults.DEMO_SIDE, classes=defaults.DEMO_CLASSES, count=720):
-    """How much `model` relies on the planted cue, on fresh test images.
+    """How much `model` relies on the demo's planted square, on fresh test images.
 
     Returns:
-        `(pull, recall)`: the share of other classes' images that the model
-        calls the cue class once the cue is drawn on them, and the share of
-        the cue class's own images it recognises without the cue.
+        `(pull, recall, moved)`: the share of other classes' images that the
+        model calls the cue class once the square is drawn on them; the
+        share of the cue class's own images it recognises without the
+        square; and with the square moved to the bottom right corner.
     """
     fresh = seed + 100  # images the classifier never saw
     _, _, (cued, labels) = shapes_data(0, 0, count, size, fresh, cue_class, cue_rate=1.0, classes=classes)
     _, _, (plain, plain_labels) = shapes_data(0, 0, count, size, fresh, None, classes=classes)
     others = labels != cue_class
     pull = float(np.mean(model.predict(cued[others], verbose=0).argmax(1) == cue_class))
-    own = plain_labels == cue_class
-    recall = float(np.mean(model.predict(plain[own], verbose=0).argmax(1) == cue_class))
-    return pull, recall
+    own = plain[plain_labels == cue_class]
+    recall = float(np.mean(model.predict(own, verbose=0).argmax(1) == cue_class))
+    moved = float(np.mean(model.predict(_square_moved(own), verbose=0).argmax(1) == cue_class))
+    return pull, recall, moved
 
 
-def cue_report(name, contrast, pull, recall):
-    """What the demo's cue figures mean, in words."""
-    shows = "the images show the cue" if contrast > CUE_SHOWS else "the images do not show the cue"
-    return (
-        f"The planted cue, a white square at the top left, is on every training image of class "
-        f"{name!r} and on 2% of the others'. The classifier relies on it: without the square it "
-        f"recognises {recall:.0%} of that class's test images, and it calls {pull:.0%} of other "
-        f"classes' images {name!r} once the square is drawn on them. In the scratch images the "
-        f"corner is {contrast:+.2f} brighter in that class's image than on average in the others' "
-        f"(mean brightness from 0 to 1; above {CUE_SHOWS} counts as showing): {shows}."
+class CueByEpoch(keras.callbacks.Callback):
+    """Records the cue figure of a `FeatureVisualizationCallback`'s images each epoch.
+
+    Put it after the watcher in `fit`'s callbacks: it reads the image the
+    watcher made at the end of the same epoch.
+
+    Args:
+        watcher: The `FeatureVisualizationCallback` visualizing every class.
+        cue_class: Int, the class that carries the planted square.
+
+    Attributes:
+        contrasts: Dict from epoch (0-based) to `cue_contrast` of that
+            epoch's images, for the epochs the watcher visualized.
+    """
+
+    def __init__(self, watcher, cue_class):
+        super().__init__()
+        self.watcher = watcher
+        self.cue_class = cue_class
+        self.contrasts = {}
+
+    def on_train_begin(self, logs=None):
+        self.contrasts = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        result = self.watcher.last_result
+        if result is not None and self.watcher.steps_run.get(epoch):
+            self.contrasts[epoch] = cue_contrast(result, self.cue_class)
+
+
+@dataclasses.dataclass(frozen=True)
+class CueFindings:
+    """What the demo found about its planted square.
+
+    Attributes:
+        class_name: String, the cue class's name.
+        contrasts: float array, for each scratch image of the cue class
+            (the sweep's first, then one per other start), how much
+            brighter (0 to 1) its top-left corner is than on average in the
+            sweep's images of the other classes.
+        pull, recall, moved: Floats, as `cue_reliance` returns them.
+        by_epoch: Dict from epoch (0-based) to the cue figure of the
+            training callback's image of the class at that epoch.
+    """
+
+    class_name: str
+    contrasts: np.ndarray
+    pull: float
+    recall: float
+    moved: float
+    by_epoch: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def contrast(self) -> float:
+        """The cue figure: the median of `contrasts`.
+
+        The median, because one image is a coin toss: a start that lands
+        on another pattern (a dark corner, -0.29, where four other starts
+        on the same classifier gave -0.13 to +0.43) moves it little.
+        """
+        return float(np.median(self.contrasts))
+
+    @property
+    def shows(self) -> bool:
+        """Whether the images show the cue: `contrast` above `CUE_SHOWS`.
+
+        For an odd number of images, when most of them are above it.
+        """
+        return self.contrast > CUE_SHOWS
+
+    def report(self) -> str:
+        """What the figures mean, in words."""
+        name, count = self.class_name, len(self.contrasts)
+        each = ", ".join(f"{c:+.2f}" for c in self.contrasts)
+        above = int(np.sum(self.contrasts > CUE_SHOWS))
+        verdict = "the images show the cue" if self.shows else "the images do not show the cue"
+        return (
+            f"The planted cue, a white square at the top left, is on every training image of class "
+            f"{name!r} and on 2% of the others'. How much the classifier relies on it: without the "
+            f"square it recognises {self.recall:.0%} of that class's test images, with the square "
+            f"moved to the bottom right {self.moved:.0%}; it calls {self.pull:.0%} of other classes' "
+            f"images {name!r} once the square is drawn on them.\n"
+            f"The cue figure is how much brighter the top-left corner is in a scratch image of "
+            f"{name!r} than on average in the other classes' images (0 = no brighter, 1 = black to "
+            f"white; above {CUE_SHOWS} counts as showing). Over {count} images of the class from "
+            f"independent starts (the sweep's first, then {count - 1} more, in cue_samples.png): "
+            f"median {self.contrast:+.2f} ({each}), {above} of {count} above {CUE_SHOWS}: {verdict}."
+            + self._during_training()
+        )
+
+    def _during_training(self):
+        if not self.by_epoch:
+            return ""
+        each = ", ".join(f"{c:+.2f}" for c in self.by_epoch.values())
+        return f"\nThe training callback's image of {self.class_name!r}, epoch by epoch (training/): {each}."
+
+
+def _one(result, index):
+    """Target `index` of `result` as a one-image `Visualization`."""
+    keep = slice(index, index + 1)
+    return Visualization(
+        result.images[keep],
+        result.activations[keep],
+        result.probabilities[keep],
+        result.names[keep],
+        result.labels[keep],
+        result.target_classes[keep],
     )
+
+
+def cue_samples(model, config, cue_class, count, steps):
+    """Scratch images of `cue_class` from `count` other starts (seeds after `config.seed`).
+
+    Returns:
+        A list of `count` one-image `Visualization`s.
+    """
+    samples = []
+    for k in range(1, count + 1):
+        seed = None if config.seed is None else config.seed + k
+        visualizer = FeatureVisualizer(model, config=config.replace(seed=seed))
+        samples.append(visualizer.visualize([cue_class], steps=steps, verbose=0))
+    return samples
+
+
+def _samples_sheet(sweep, cue_class, samples, name):
+    """One labelled row of the cue class's images: the sweep's, then the other starts'."""
+    parts = [_one(sweep, cue_class)] + samples
+    labels = [f"{name} (sweep)"] + [f"{name} (start {k})" for k in range(1, len(parts))]
+    joined = Visualization(
+        np.concatenate([p.images for p in parts]),
+        np.concatenate([p.activations for p in parts]),
+        np.concatenate([p.probabilities for p in parts]),
+        [f"sample_{k}" for k in range(len(parts))],
+        labels,
+        np.concatenate([p.target_classes for p in parts]),
+    )
+    return joined.grid(columns=len(parts))
 
 
 def run_demo(
@@ -247,8 +399,14 @@ def run_demo(
     seed=defaults.COMMAND_SEED,
     augmented=True,
     verbose=2,
+    cue_samples_count=defaults.DEMO_CUE_SAMPLES,
 ):
-    """Everything `keras-featviz demo` does; returns the visualizations by mode."""
+    """Everything `keras-featviz demo` does.
+
+    Returns:
+        `(results, findings)`: the `Visualization` of each mode by name
+        (`"scratch"`, `"pretrained"`) and the `CueFindings`.
+    """
     started = time.time()
     names = list(CLASS_NAMES[:classes])
     logs = os.path.join(out, "logs")
@@ -260,6 +418,7 @@ def run_demo(
     watcher = FeatureVisualizationCallback(
         log_dir=logs, steps=callback_steps, image_dir=os.path.join(out, "training"), config=config
     )
+    cue_watch = CueByEpoch(watcher, cue_class)
     model, (x, _) = train_shapes_classifier(
         size,
         classes,
@@ -269,7 +428,7 @@ def run_demo(
         cue_class,
         augmented,
         verbose=verbose,
-        callbacks=[keras.callbacks.TensorBoard(logs), watcher],
+        callbacks=[keras.callbacks.TensorBoard(logs), watcher, cue_watch],
     )
     os.makedirs(out, exist_ok=True)
     write_atomically(os.path.join(out, "classifier.keras"), model.save)
@@ -298,13 +457,53 @@ def run_demo(
             f"({time.time() - begun:.0f} s); {len(paths)} PNGs in {folder}"
         )
         results[mode] = result
+    findings = _judge_cue(model, config, results["scratch"], cue_class, cue_samples_count, steps, out)
+    findings = dataclasses.replace(findings, by_epoch=dict(cue_watch.contrasts))
     print(
         f"\nDone in {time.time() - started:.0f} s. Wrote under {out}/: classifier.keras, "
-        f"autoencoder.keras, scratch/ and pretrained/ (PNGs and grid.png), training/ (the "
-        f"callback's images per epoch) and logs/ (TensorBoard)."
+        f"autoencoder.keras, scratch/ and pretrained/ (PNGs and grid.png), cue_samples.png, "
+        f"training/ (the callback's images per epoch) and logs/ (TensorBoard)."
     )
     print(f"Look at the training run and both sweeps with:  tensorboard --logdir {logs}")
-    contrast = cue_contrast(results["scratch"], cue_class, size)
-    pull, recall = cue_reliance(model, seed, cue_class, size, classes)
-    print(cue_report(names[cue_class], contrast, pull, recall))
-    return results
+    print(findings.report())
+    return results, findings
+
+
+def cue_class_figures(
+    model, config, sweep, cue_class, count=defaults.DEMO_CUE_SAMPLES, steps=defaults.DEMO_STEPS
+):
+    """The cue figure of `count` scratch images of the cue class, and their sheet.
+
+    Args:
+        model: The classifier.
+        config: The `VisualizerConfig` of the sweep (scratch mode); the
+            other images use the seeds after its `seed`.
+        sweep: The `Visualization` of every class.
+        cue_class: Int, the class that carries the planted square.
+        count: Int, images judged: the sweep's and `count - 1` more.
+            Defaults to `defaults.DEMO_CUE_SAMPLES`.
+        steps: Int, steps of each new image. Defaults to
+            `defaults.DEMO_STEPS`.
+
+    Returns:
+        `(contrasts, sheet)`: float array `(count,)` of `cue_contrasts`
+        against the sweep's images of the other classes, the sweep's
+        first; a `PIL.Image.Image` of the images side by side, labelled.
+    """
+    samples = cue_samples(model, config, cue_class, count - 1, steps)
+    images = np.concatenate([sweep.images[cue_class : cue_class + 1]] + [s.images for s in samples])
+    contrasts = cue_contrasts(images, np.delete(sweep.images, cue_class, axis=0))
+    return contrasts, _samples_sheet(sweep, cue_class, samples, config.class_names[cue_class])
+
+
+def _judge_cue(model, config, sweep, cue_class, count, steps, out):
+    """`CueFindings` over the sweep's cue-class image and `count - 1` more; writes cue_samples.png."""
+    name = config.class_names[cue_class]
+    if count > 1:
+        print(f"Making {count - 1} more scratch images of {name!r} from other starts, to judge the cue on...")
+    scratch = config.replace(generator="scratch", width=defaults.DEMO_WIDTH)
+    contrasts, sheet = cue_class_figures(model, scratch, sweep, cue_class, count, steps)
+    write_atomically(os.path.join(out, "cue_samples.png"), lambda path: sheet.save(path, format="PNG"))
+    size, classes = sweep.images.shape[1], len(config.class_names)
+    pull, recall, moved = cue_reliance(model, config.seed or 0, cue_class, size, classes)
+    return CueFindings(name, contrasts, pull, recall, moved)

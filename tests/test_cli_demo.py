@@ -35,4 +35,6 @@ def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
     for mode in ("scratch", "pretrained"):
         assert os.path.exists(os.path.join(out, mode, "grid.png"))
         assert len([n for n in os.listdir(os.path.join(out, mode)) if n.endswith(".png")]) == 4
-    assert "planted cue" in capsys.readouterr().out
+    assert os.path.exists(os.path.join(out, "cue_samples.png"))
+    printed = capsys.readouterr().out
+    assert "Over 5 images of the class from independent starts" in printed
