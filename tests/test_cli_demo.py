@@ -38,3 +38,5 @@ def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
     assert os.path.exists(os.path.join(out, "cue_samples.png"))
     printed = capsys.readouterr().out
     assert "Over 5 images of the class from independent starts" in printed
+    # One figure an epoch, from the training callback's images.
+    assert "The training callback's image of 'circle_line', epoch by epoch (training/): " in printed
