@@ -20,7 +20,7 @@ from keras_featviz import defaults
 from keras_featviz.callbacks import FeatureVisualizationCallback
 from keras_featviz.config import VisualizerConfig
 from keras_featviz.io.results import Visualization, write_atomically
-from keras_featviz.io.tensorboard import EventWriter, log_visualization
+from keras_featviz.io.tensorboard import EventWriter, log_visualization, quiet_retracing
 from keras_featviz.makers.autoencoder import DenoisingAutoencoder
 from keras_featviz.shapes import (
     CLASS_NAMES,
@@ -457,7 +457,9 @@ def run_demo(
             f"({time.time() - begun:.0f} s); {len(paths)} PNGs in {folder}"
         )
         results[mode] = result
-    findings = _judge_cue(model, config, results["scratch"], cue_class, cue_samples_count, steps, out)
+    # Each new image maker's predict step traces once: expected, not the retracing TensorFlow warns of.
+    with quiet_retracing():
+        findings = _judge_cue(model, config, results["scratch"], cue_class, cue_samples_count, steps, out)
     findings = dataclasses.replace(findings, by_epoch=dict(cue_watch.contrasts))
     print(
         f"\nDone in {time.time() - started:.0f} s. Wrote under {out}/: classifier.keras, "

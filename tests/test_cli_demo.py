@@ -10,7 +10,7 @@ from keras_featviz import cli
 pytestmark = pytest.mark.backends
 
 
-def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
+def test_demo_writes_grids_for_both_modes(tmp_path, capsys, caplog):
     out = str(tmp_path / "demo")
     code = cli.main(
         [
@@ -40,3 +40,5 @@ def test_demo_writes_grids_for_both_modes(tmp_path, capsys):
     assert "Over 5 images of the class from independent starts" in printed
     # One figure an epoch, from the training callback's images.
     assert "The training callback's image of 'circle_line', epoch by epoch (training/): " in printed
+    # The demo's own image makers trace once each: TensorFlow must not call it retracing.
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
