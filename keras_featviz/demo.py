@@ -344,19 +344,6 @@ class CueFindings:
         return f"\nThe training callback's image of {self.class_name!r}, epoch by epoch (training/): {each}."
 
 
-def _one(result, index):
-    """Target `index` of `result` as a one-image `Visualization`."""
-    keep = slice(index, index + 1)
-    return Visualization(
-        result.images[keep],
-        result.activations[keep],
-        result.probabilities[keep],
-        result.names[keep],
-        result.labels[keep],
-        result.target_classes[keep],
-    )
-
-
 def cue_samples(model, config, cue_class, count, steps):
     """Scratch images of `cue_class` from `count` other starts (seeds after `config.seed`).
 
@@ -371,19 +358,22 @@ def cue_samples(model, config, cue_class, count, steps):
     return samples
 
 
-def _samples_sheet(sweep, cue_class, samples, name):
-    """One labelled row of the cue class's images: the sweep's, then the other starts'."""
-    parts = [_one(sweep, cue_class)] + samples
-    labels = [f"{name} (sweep)"] + [f"{name} (start {k})" for k in range(1, len(parts))]
-    joined = Visualization(
-        np.concatenate([p.images for p in parts]),
-        np.concatenate([p.activations for p in parts]),
-        np.concatenate([p.probabilities for p in parts]),
+def _cue_class_images(sweep, cue_class, samples):
+    """One `Visualization` of the cue class's images: the sweep's, then the other starts'."""
+    name = sweep.labels[cue_class]
+    parts = [(sweep, slice(cue_class, cue_class + 1))] + [(sample, slice(None)) for sample in samples]
+
+    def stacked(field):
+        return np.concatenate([getattr(part, field)[keep] for part, keep in parts])
+
+    return Visualization(
+        stacked("images"),
+        stacked("activations"),
+        stacked("probabilities"),
         [f"sample_{k}" for k in range(len(parts))],
-        labels,
-        np.concatenate([p.target_classes for p in parts]),
+        [f"{name} (sweep)"] + [f"{name} (start {k})" for k in range(1, len(parts))],
+        stacked("target_classes"),
     )
-    return joined.grid(columns=len(parts))
 
 
 def run_demo(
@@ -492,10 +482,9 @@ def cue_class_figures(
         against the sweep's images of the other classes, the sweep's
         first; a `PIL.Image.Image` of the images side by side, labelled.
     """
-    samples = cue_samples(model, config, cue_class, count - 1, steps)
-    images = np.concatenate([sweep.images[cue_class : cue_class + 1]] + [s.images for s in samples])
-    contrasts = cue_contrasts(images, np.delete(sweep.images, cue_class, axis=0))
-    return contrasts, _samples_sheet(sweep, cue_class, samples, config.class_names[cue_class])
+    joined = _cue_class_images(sweep, cue_class, cue_samples(model, config, cue_class, count - 1, steps))
+    contrasts = cue_contrasts(joined.images, np.delete(sweep.images, cue_class, axis=0))
+    return contrasts, joined.grid(columns=len(joined))
 
 
 def _judge_cue(model, config, sweep, cue_class, count, steps, out):
