@@ -8,8 +8,9 @@ all 18 classes are visualized from three starts (visualizer seeds `seed`,
 contrast (`demo.cue_scores` for the square: its top-left corner's
 brightness minus the other classes' mean, from 0 to 1; the demo says the
 images show the cue above `demo.CUE_SHOWS`) is printed per start, with the
-median and the share of classes first. Writes a sheet per seed (six
-classes a row, a row per maker and start) to `--sheets`.
+median and the share of classes first. Writes a sheet per seed (classes 0
+to 5, a row per maker and start, each captioned with its corner's
+brightness) to `--sheets`.
 
     python benchmarks/demo_cue_modes.py --seeds 0 1 2 3   # about 7 minutes a seed on 2 cores
 """
@@ -52,7 +53,7 @@ def main():
         )  # fmt: skip
         dae = train_shapes_autoencoder(x, defaults.DEMO_SIDE, defaults.DEMO_DAE_EPOCHS, seed=seed, verbose=0)
         print(f"seed {seed}: classifier and autoencoder trained in {time.time() - began:.0f} s", flush=True)
-        rows, captions = [], []
+        rows, captions, titles = [], [], []
         for name, options in MAKERS.items():
             options = dict(options, decoder=dae) if options.get("generator") == "pretrained" else options
             contrasts, firsts = [], []
@@ -64,13 +65,14 @@ def main():
                 contrasts.append(scores[CUE_CLASS] - np.delete(scores, CUE_CLASS).mean())
                 firsts.append(result.success_rate)
                 rows.append(list(result.images[:6]))
-                captions.append([f"{name[:10]} {c}: {scores[c]:.2f}" for c in range(6)])
+                captions.append([f"class {c}: {scores[c]:.2f}" for c in range(6)])
+                titles.append(f"{name}, start {start}")
             print(
                 f"  {name:<34} {' '.join(f'{c:+.2f}' for c in contrasts)}  median {np.median(contrasts):+.2f}"
                 f"  first {np.mean(firsts):.0%}",
                 flush=True,
             )
-        labelled_rows(rows, captions, tile=80).save(Path(args.sheets) / f"seed{seed}.png")
+        labelled_rows(rows, captions, titles, tile=80).save(Path(args.sheets) / f"seed{seed}.png")
 
 
 if __name__ == "__main__":
