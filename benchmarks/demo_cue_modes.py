@@ -13,6 +13,7 @@ to 5, a row per maker and start, each captioned with its corner's
 brightness) to `--sheets`.
 
     python benchmarks/demo_cue_modes.py --seeds 0 1 2 3   # about 7 minutes a seed on 2 cores
+    python benchmarks/demo_cue_modes.py --makers pretrained "pretrained + standard transforms"
 """
 
 import argparse
@@ -41,6 +42,7 @@ CUE_CLASS = 0
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    parser.add_argument("--makers", nargs="+", default=list(MAKERS), choices=list(MAKERS))
     parser.add_argument("--sheets", default="/tmp/featviz-demo-cue-modes")
     args = parser.parse_args()
     Path(args.sheets).mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,8 @@ def main():
         dae = train_shapes_autoencoder(x, defaults.DEMO_SIDE, defaults.DEMO_DAE_EPOCHS, seed=seed, verbose=0)
         print(f"seed {seed}: classifier and autoencoder trained in {time.time() - began:.0f} s", flush=True)
         rows, captions, titles = [], [], []
-        for name, options in MAKERS.items():
+        for name in args.makers:
+            options = MAKERS[name]
             options = dict(options, decoder=dae) if options.get("generator") == "pretrained" else options
             contrasts, firsts = [], []
             for start in range(STARTS):

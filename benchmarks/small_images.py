@@ -30,6 +30,7 @@ not what a person sees.
 """
 
 import argparse
+import functools
 import os
 import time
 
@@ -50,6 +51,7 @@ from keras_featviz.visualizer import FeatureVisualizer
 from workloads import ConstantStart
 
 SIZE, CLASSES = 32, 18
+LATENT_GENERATOR = generators.latent_generator
 
 
 def other_family(size=SIZE, classes=CLASSES):
@@ -113,6 +115,9 @@ MAKERS = {
     "scratch + transforms": {"generator": "scratch", "transforms": "standard"},
     "scratch + strong transforms": {"generator": "scratch", "transforms": "strong"},
     "pretrained": {"generator": "pretrained"},
+    # Pretrained mode's scale vector started at 0 as in the paper (before
+    # `defaults.LATENT_SPREAD`): every seed the same start.
+    "pretrained, the paper's start (alpha = 0)": {"generator": "pretrained", "paper_start": True},
     "pretrained + transforms": {"generator": "pretrained", "transforms": "standard"},
     "pretrained + strong transforms": {"generator": "pretrained", "transforms": "strong"},
     "fourier + transforms (Lucid)": {"generator": "fourier", "transforms": "standard"},
@@ -137,6 +142,8 @@ def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
     if "affine" in kwargs:
         kwargs["transforms"] = RandomAffine(seed=seed, **kwargs.pop("affine"))
     generators.FeatureVector = ConstantStart if kwargs.pop("constant", False) else FeatureVector
+    if kwargs.pop("paper_start", False):
+        generators.latent_generator = functools.partial(LATENT_GENERATOR, spread=0.0)
     if kwargs.get("generator") == "pretrained":
         kwargs["decoder"] = decoder
     try:
@@ -151,6 +158,7 @@ def make(model, kwargs, seed, decoder, steps=(defaults.STEPS,)):
         return images
     finally:
         generators.FeatureVector = FeatureVector
+        generators.latent_generator = LATENT_GENERATOR
 
 
 def main():

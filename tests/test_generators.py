@@ -119,6 +119,26 @@ def test_the_scratch_generator_starts_from_a_varied_map_not_rounding_noise():
     assert spread.min() > 1e-2
 
 
+def test_pretrained_mode_starts_each_seed_from_its_own_decoded_image():
+    # From the paper's alpha = 0 every seed decoded the same first image and
+    # followed the same path, so a class stuck short of first on one seed was
+    # stuck on all of them.
+    decoder = generators.decoder_network((8, 8, 3), width=0.125)
+    f0 = np.ones((2, decoder.input_shape[-1]), "float32")
+
+    def first_images(seed, **kwargs):
+        model = generators.latent_generator(decoder, num_targets=2, seed=seed, noise_stddev=0.0, **kwargs)
+        return keras.ops.convert_to_numpy(model(f0)), keras.ops.convert_to_numpy(model.trainable_weights[0])
+
+    images, alpha = first_images(0)
+    assert np.std(alpha) == pytest.approx(1.0, abs=0.1)  # defaults.LATENT_SPREAD
+    assert np.abs(images[0] - images[1]).max() > 1e-3  # each target its own start
+    np.testing.assert_array_equal(first_images(0)[0], images)  # the seed decides it
+    assert np.abs(first_images(1)[0] - images).max() > 1e-3
+    paper = first_images(0, spread=0.0)[0]
+    np.testing.assert_array_equal(paper, first_images(1, spread=0.0)[0])
+
+
 def test_a_target_makes_the_same_image_alone_or_in_a_larger_chunk(trained_classifier):
     """A chunk padded to a multiple of the devices, or an atlas resumed in
     other chunks, must not change a target's image: each target's start is

@@ -342,21 +342,28 @@ def latent_generator(
     seed=None,
     name="generator",
     noise_stddev=defaults.LATENT_NOISE,
+    spread=defaults.LATENT_SPREAD,
 ):
     """A feature vector of `num_targets` targets in front of `decoder`.
 
-    The pretrained mode of section 4.2: `alpha` starts at 0 (`f = 0`), has
-    multiplicative noise (mu 1, sigma 0.05) and the L2 0.1 penalty of
-    Eq. 4; the decoder is frozen, so only `num_targets x features` variables train.
+    The pretrained mode of section 4.2: `alpha` has multiplicative noise
+    (mu 1, sigma 0.05) and the L2 0.1 penalty of Eq. 4; the decoder is
+    frozen, so only `num_targets x features` variables train. The paper's
+    `alpha` starts at 0; here it starts as N(0, `spread`) per target, so
+    that another seed is another start (`defaults.LATENT_SPREAD`).
 
     Args:
         decoder: A `keras.Model` from a vector to an image. It is used as
             given (the caller passes a copy it owns).
         num_targets: Int, targets per batch. Defaults to `1`.
-        seed: Int or `None`, seed of the noise. Defaults to `None`.
+        seed: Int or `None`, seed of the noise and of the start. Defaults
+            to `None`.
         name: String, the model name. Defaults to `"generator"`.
         noise_stddev: Float >= 0, sigma of the multiplicative noise (Table
             1: 0.05). Defaults to `0.05`.
+        spread: Float >= 0, the standard deviation of each target's
+            starting `alpha` around 0 (the paper's start: `0.0`). Defaults
+            to `1.0`.
 
     Returns:
         A `keras.Model` from `(num_targets, features)` to images.
@@ -368,6 +375,7 @@ def latent_generator(
         noise="multiplicative",
         stddev=noise_stddev,
         initial=0.0,
+        spread=spread,
         norm_penalty=LATENT_NORM_PENALTY,
         seed=seed,
         name="feature_vector",
