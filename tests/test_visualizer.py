@@ -82,7 +82,9 @@ def test_compound_of_two_classes_raises_both(trained_classifier, decoder_path):
     visualizer = keras_featviz.FeatureVisualizer(
         trained_classifier, "pretrained", decoder=decoder_path, seed=0
     )
-    result = visualizer.visualize(objectives.classes([0, 2]), steps=150, verbose=0)
+    # The default steps: from its random start (seeds 0-4) the pair held 0.92
+    # to 1.00 of the probability after 300 steps, 0.88 to 1.00 after 150.
+    result = visualizer.visualize(objectives.classes([0, 2]), verbose=0)
     probabilities = result.probabilities[0]
     assert probabilities[0] + probabilities[2] > 0.9
     # Shared, not won by one: on logits alone the leader took it all.
