@@ -58,7 +58,8 @@ def main():
         rows, captions, titles = [], [], []
         for name in args.makers:
             options = MAKERS[name]
-            options = dict(options, decoder=dae) if options.get("generator") == "pretrained" else options
+            if options.get("generator") == "pretrained":
+                options = dict(options, decoder=dae)
             contrasts, firsts = [], []
             for start in range(STARTS):
                 result = FeatureVisualizer(model, seed=seed + 1000 * start, **options).visualize(

@@ -113,8 +113,9 @@ LATENT_NOISE = 0.05
 # the same path, and on the 32x32 shapes classifiers of seeds 4 to 7 a class
 # stuck short of first stayed stuck from every seed. From N(0, 1) (about the
 # scale of the autoencoder's codes of real images, 0.84 a feature) 99% of the
-# classes came first against 96%, the independent judges' top-1 75% / 76% /
-# 46% against 72% / 65% / 44% (`benchmarks/small_images.py --seeds 4 5 6 7
+# classes came first against 96%, and the independent judges' top-1 (same
+# family / same recipe / other family) read 75% / 76% / 46% against 72% /
+# 65% / 44% (`benchmarks/small_images.py --seeds 4 5 6 7
 # --makers pretrained "pretrained, the paper's start (alpha = 0)"`); N(0, 2)
 # and N(0, 3) lowered the judges' figures (benchmarks/README.md).
 LATENT_SPREAD = 1.0
