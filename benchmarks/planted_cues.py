@@ -6,7 +6,10 @@ frame, a cyan dot at a fixed place, faint diagonal stripes) and each seed:
 the demo's shapes classifier is trained with that cue on every image of
 class 0 and on 2% of the others (`keras-featviz demo`'s settings). Its
 reliance on the cue is measured on fresh test images (`pull`: the share of
-other classes' images it calls class 0 once the cue is added). Then its 18
+other classes' images it calls class 0 once the cue is added; for the cues
+drawn at one place, `elsewhere`: the share of other places the classifier
+still takes the cue at, see `places`; `lookalike`: the class it calls
+the cue class's images drawn without the cue, and how often). Then its 18
 classes are visualized by each of `--makers`: by default `scratch` (the
 paper's generator, then the small-image default) and `pretrained` (with an autoencoder
 trained on the classifier's own training images); also `lucid` (Lucid's
@@ -21,8 +24,12 @@ seeds, and its cue score is their median (the demo judges its cue on 5).
 Printed per kind, seed and maker: `first`, the share of classes ranked
 first on their own image; `cue rank`, where class 0's image stands among
 the 18 by its cue score (1: it shows the cue more than any other class's
-image); `contrast`, its score minus the mean of the others'; the seconds
-the maker took for the 18 classes.
+image); `contrast`, its score minus the mean of the others'; `vs look`,
+its score minus the lookalike's image's; `colour`, the share of the
+pixels of the cue's colour anywhere in class 0's image and in the
+lookalike's, and where class 0's stands among the 18 by it (a cue the
+classifier takes away from its place need not show at its place); the
+seconds the maker took for the 18 classes.
 
     python benchmarks/planted_cues.py --seeds 0 1     # about 25 minutes a seed on 2 cores
     python benchmarks/planted_cues.py --seeds 0 1 --makers lucid
@@ -36,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_featviz.demo import cue_scores, train_shapes_autoencoder, train_shapes_classifier
-from keras_featviz.shapes import CUE_KINDS, shapes_data
+from keras_featviz.demo import colour_likeness, cue_scores, train_shapes_autoencoder, train_shapes_classifier
+from keras_featviz.shapes import CUE_COLOURS, CUE_KINDS, cue_box, shapes_data
 from keras_featviz.visualizer import FeatureVisualizer
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +52,9 @@ SIZE, CLASSES, CUE_CLASS = 32, 18, 0
 # With `--samples N`, the n-th image of a class comes from visualizer seed
 # `seed + SAMPLE_SEEDS * n`.
 SAMPLE_SEEDS = 1000
+# `places` counts the places at least this many pixels from the cue's own
+# (both ways), past the shift a pooling layer forgives.
+PLACE_MARGIN = 4
 
 
 def reliance(model, kind, seed):
@@ -54,14 +64,71 @@ def reliance(model, kind, seed):
     return float(np.mean(model.predict(cued[others], verbose=0).argmax(1) == CUE_CLASS))
 
 
-def scored(results, kind):
+def places(model, kind, seed, count=20):
+    """Is the place of a cue drawn at one place (the square, the dot) part of what `model` learnt?
+
+    The cue is drawn at every place of the image on `count` of the cue
+    class's fresh test images (drawn without it). Returns the share of the
+    places at least `PLACE_MARGIN` pixels from the cue's own where the
+    classifier still recognises at least half of them (0: it takes the cue
+    at its place only), or `None` for a cue drawn at no one place.
+    """
+    if kind not in ("square", "dot"):
+        return None
+    _, _, (plain, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, None)
+    own = plain[labels == CUE_CLASS][:count]
+    left, top, right, bottom = cue_box(kind, SIZE)
+    side = right - left + 1
+    spots = [
+        (y, x)
+        for y in range(SIZE - side + 1)
+        for x in range(SIZE - side + 1)
+        if max(abs(y - top), abs(x - left)) >= PLACE_MARGIN
+    ]
+    moved = np.repeat(own[None], len(spots), axis=0)
+    for n, (y, x) in enumerate(spots):
+        moved[n, :, y : y + side, x : x + side] = CUE_COLOURS[kind]
+    calls = model.predict(moved.reshape(-1, *own.shape[1:]), verbose=0, batch_size=512).argmax(1)
+    recognised = np.mean(calls.reshape(len(spots), -1) == CUE_CLASS, axis=1)
+    return float(np.mean(recognised >= 0.5))
+
+
+def lookalike(model, seed):
+    """The class `model` calls the cue class's fresh test images drawn without
+    the cue most often (the cue class itself left out), and the share of them
+    it calls so: the class the cue sets the cue class apart from."""
+    _, _, (plain, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, None)
+    calls = np.bincount(model.predict(plain[labels == CUE_CLASS], verbose=0).argmax(1), minlength=CLASSES)
+    calls[CUE_CLASS] = -1
+    rival = int(calls.argmax())
+    return rival, float(calls[rival] / np.sum(labels == CUE_CLASS))
+
+
+def colour_share(images, kind):
+    """The share of each image's pixels close to the cue's colour (likeness
+    over 0.8), wherever they are; `None` for the stripes, which have none."""
+    if kind not in CUE_COLOURS:
+        return None
+    return (colour_likeness(images, CUE_COLOURS[kind]) > 0.8).mean(axis=(1, 2))
+
+
+def scored(results, kind, rival):
     """Each class's cue score, the median over its images from `results` (one
     `Visualization` per visualizer seed), as the demo judges its cue."""
     scores = np.median([cue_scores(result.images, kind) for result in results], axis=0)
     rank = 1 + int(np.sum(scores > scores[CUE_CLASS]))
     contrast = float(scores[CUE_CLASS] - np.delete(scores, CUE_CLASS).mean())
     first = float(np.mean([result.success_rate for result in results]))
-    return {"first": first, "rank": rank, "contrast": contrast}
+    row = {"first": first, "rank": rank, "contrast": contrast}
+    # Against the one class the cue sets the cue class apart from: its score,
+    # and the cue's colour anywhere in the image (for cues the classifier
+    # takes away from their place too, `places`).
+    row["vs lookalike"] = float(scores[CUE_CLASS] - scores[rival])
+    if kind in CUE_COLOURS:
+        shares = np.median([colour_share(result.images, kind) for result in results], axis=0)
+        row["colour"] = {"cue class": float(shares[CUE_CLASS]), "lookalike": float(shares[rival])}
+        row["colour rank"] = 1 + int(np.sum(shares > shares[CUE_CLASS]))
+    return row
 
 
 # The image makers compared: the paper's scratch generator, pretrained mode,
@@ -85,7 +152,13 @@ def run(kind, seed, makers, samples=1):
     model, (x, _) = train_shapes_classifier(
         SIZE, CLASSES, seed=seed, cue_class=CUE_CLASS, cue_kind=kind, verbose=0
     )
-    row = {"pull": reliance(model, kind, seed)}
+    rival, called = lookalike(model, seed)
+    row = {
+        "pull": reliance(model, kind, seed),
+        "elsewhere": places(model, kind, seed),
+        "lookalike": rival,
+        "called lookalike": called,
+    }
     targets = list(range(CLASSES))
     for maker in makers:
         options = dict(MAKERS[maker])
@@ -96,7 +169,7 @@ def run(kind, seed, makers, samples=1):
             FeatureVisualizer(model, seed=seed + SAMPLE_SEEDS * n, **options).visualize(targets, verbose=0)
             for n in range(samples)
         ]
-        row[maker] = {**scored(results, kind), "seconds": time.time() - started}
+        row[maker] = {**scored(results, kind, rival), "seconds": time.time() - started}
     return row
 
 
@@ -115,7 +188,8 @@ def main():
     args = parser.parse_args()
     results = {}
     print(
-        f"{'kind':<14}{'seed':>5}{'pull':>7}  {'maker':<22}{'first':>6}{'cue rank':>10}{'contrast':>10}{'s':>6}"
+        f"{'kind':<14}{'seed':>5}{'pull':>6}{'elsewhere':>10}{'lookalike':>11}  {'maker':<22}{'first':>6}"
+        f"{'cue rank':>9}{'contrast':>9}{'vs look':>9}{'colour: class / look, rank':>28}{'s':>5}"
     )
     for seed in args.seeds:
         for kind in args.kinds:
@@ -123,20 +197,32 @@ def main():
             row = run(kind, seed, args.makers, args.samples)
             results[f"{kind}/{seed}"] = row
             for maker in args.makers:
-                m = row[maker]
-                print(
-                    f"{kind:<14}{seed:>5}{row['pull']:>7.0%}  {maker:<22}{m['first']:>6.0%}{m['rank']:>10}"
-                    f"{m['contrast']:>+10.3f}{m['seconds']:>6.0f}",
-                    flush=True,
-                )
+                print_row(kind, seed, row, maker)
             print(f"  ({time.time() - started:.0f} s)", flush=True)
-    # One file per set of makers, so a run of one maker keeps the others' results.
+    # One file per set of makers and kinds, so a run of one keeps the others' results.
     name = "_".join(maker.replace(" + ", "_").replace(" ", "_") for maker in args.makers)
     name += f"_{args.samples}_samples" if args.samples > 1 else ""
+    name += "" if args.kinds == list(CUE_KINDS) else "_" + "_".join(args.kinds)
     (HERE / "results" / f"planted_cues_{name}.json").write_text(json.dumps(results, indent=1))
     for maker in args.makers:
         shown = sum(r[maker]["rank"] == 1 for r in results.values())
         print(f"{maker}: the cue class's image shows its cue most in {shown} of {len(results)} runs")
+        above = sum(r[maker]["vs lookalike"] > 0 for r in results.values())
+        print(f"{maker}: more than its lookalike's image in {above} of {len(results)} runs")
+
+
+def print_row(kind, seed, row, maker):
+    m = row[maker]
+    elsewhere = "-" if row["elsewhere"] is None else f"{row['elsewhere']:.1%}"
+    look = f"{row['lookalike']} ({row['called lookalike']:.0%})"
+    colour = "-"
+    if "colour" in m:
+        colour = f"{m['colour']['cue class']:.1%} / {m['colour']['lookalike']:.1%}, {m['colour rank']}"
+    print(
+        f"{kind:<14}{seed:>5}{row['pull']:>6.0%}{elsewhere:>10}{look:>11}  {maker:<22}{m['first']:>6.0%}"
+        f"{m['rank']:>9}{m['contrast']:>+9.3f}{m['vs lookalike']:>+9.3f}{colour:>28}{m['seconds']:>5.0f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -160,8 +160,17 @@ def cue_contrast(result, cue_class):
     return float(cue_contrasts(result.images[cue_class : cue_class + 1], others)[0])
 
 
-def _colour_likeness(pixels, colour):
-    """Per pixel, 1 at `colour` falling to 0 at the farthest RGB colour."""
+def colour_likeness(pixels, colour):
+    """How close each pixel is to a colour.
+
+    Args:
+        pixels: uint8 array `(..., 3)`.
+        colour: RGB triple, 0-255.
+
+    Returns:
+        float array of `pixels`' shape without the channels: 1 at `colour`,
+        falling linearly to 0 at the farthest RGB colour.
+    """
     distance = np.linalg.norm(pixels.astype("float32") - np.asarray(colour, "float32"), axis=-1)
     return np.clip(1.0 - distance / (255.0 * np.sqrt(3.0)), 0.0, 1.0)
 
@@ -187,7 +196,7 @@ def cue_scores(images, kind):
         region = images[:, max(top - 1, 0) : bottom + 2, max(left - 1, 0) : right + 2]
         if kind == "square":
             return region.astype("float32").mean(axis=(1, 2, 3)) / 255.0
-        return _colour_likeness(region, CUE_COLOURS[kind]).mean(axis=(1, 2))
+        return colour_likeness(region, CUE_COLOURS[kind]).mean(axis=(1, 2))
     if kind == "corner_patch":
         side = max(2, size // 8) + 2
         corners = [
@@ -196,10 +205,10 @@ def cue_scores(images, kind):
             images[:, -side:, :side],
             images[:, -side:, -side:],
         ]
-        return np.max([_colour_likeness(c, CUE_COLOURS[kind]).mean(axis=(1, 2)) for c in corners], axis=0)
+        return np.max([colour_likeness(c, CUE_COLOURS[kind]).mean(axis=(1, 2)) for c in corners], axis=0)
     if kind == "frame":
         band = max(1, size // 32) + 1
-        likeness = _colour_likeness(images, CUE_COLOURS[kind])
+        likeness = colour_likeness(images, CUE_COLOURS[kind])
         border = np.ones((size, size), bool)
         border[band:-band, band:-band] = False
         return likeness[:, border].mean(axis=1)
