@@ -64,6 +64,12 @@ def reliance(model, kind, seed):
     return float(np.mean(model.predict(cued[others], verbose=0).argmax(1) == CUE_CLASS))
 
 
+def cue_class_without_cue(seed):
+    """The cue class's fresh test images (never seen in training), drawn without the cue."""
+    _, _, (plain, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, None)
+    return plain[labels == CUE_CLASS]
+
+
 def places(model, kind, seed, count=20):
     """Is the place of a cue drawn at one place (the square, the dot) part of what `model` learnt?
 
@@ -75,8 +81,7 @@ def places(model, kind, seed, count=20):
     """
     if kind not in ("square", "dot"):
         return None
-    _, _, (plain, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, None)
-    own = plain[labels == CUE_CLASS][:count]
+    own = cue_class_without_cue(seed)[:count]
     left, top, right, bottom = cue_box(kind, SIZE)
     side = right - left + 1
     spots = [
@@ -97,11 +102,11 @@ def lookalike(model, seed):
     """The class `model` calls the cue class's fresh test images drawn without
     the cue most often (the cue class itself left out), and the share of them
     it calls so: the class the cue sets the cue class apart from."""
-    _, _, (plain, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, None)
-    calls = np.bincount(model.predict(plain[labels == CUE_CLASS], verbose=0).argmax(1), minlength=CLASSES)
+    own = cue_class_without_cue(seed)
+    calls = np.bincount(model.predict(own, verbose=0).argmax(1), minlength=CLASSES)
     calls[CUE_CLASS] = -1
     rival = int(calls.argmax())
-    return rival, float(calls[rival] / np.sum(labels == CUE_CLASS))
+    return rival, float(calls[rival] / len(own))
 
 
 def colour_share(images, kind):
