@@ -111,9 +111,7 @@ def lookalike(model, seed):
 
 def colour_share(images, kind):
     """The share of each image's pixels close to the cue's colour (likeness
-    over 0.8), wherever they are; `None` for the stripes, which have none."""
-    if kind not in CUE_COLOURS:
-        return None
+    over 0.8), wherever they are, for a cue of one colour (not the stripes)."""
     return (colour_likeness(images, CUE_COLOURS[kind]) > 0.8).mean(axis=(1, 2))
 
 
