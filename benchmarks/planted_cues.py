@@ -24,7 +24,9 @@ seeds, and its cue score is their median (the demo judges its cue on 5).
 Printed per kind, seed and maker: `first`, the share of classes ranked
 first on their own image; `cue rank`, where class 0's image stands among
 the 18 by its cue score (1: it shows the cue more than any other class's
-image); `contrast`, its score minus the mean of the others'; `vs look`,
+image); `contrast`, its score minus the mean of the others'; `strength`,
+its score read against real images of the class (0: no more cue than one
+drawn without it, 1: as much as one drawn with it; see `SEEN`); `vs look`,
 its score minus the lookalike's image's; `colour`, the share of the
 pixels of the cue's colour anywhere in class 0's image and in the
 lookalike's, and where class 0's stands among the 18 by it (a cue the
@@ -55,6 +57,10 @@ SAMPLE_SEEDS = 1000
 # `places` counts the places at least this many pixels from the cue's own
 # (both ways), past the shift a pooling layer forgives.
 PLACE_MARGIN = 4
+# A cue class's image "shows the cue as a person would see it" when its
+# `strength` is at least this: half way from a real image of the class
+# without the cue to one with it.
+SEEN = 0.5
 
 
 def reliance(model, kind, seed):
@@ -98,6 +104,14 @@ def places(model, kind, seed, count=20):
     return float(np.mean(recognised >= 0.5))
 
 
+def real_scores(kind, seed):
+    """The cue class's median cue score on its fresh test images drawn
+    without the cue and with it: what `strength` reads a class image against."""
+    _, _, (cued, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, CUE_CLASS, cue_rate=1.0, cue_kind=kind)
+    with_cue = float(np.median(cue_scores(cued[labels == CUE_CLASS], kind)))
+    return float(np.median(cue_scores(cue_class_without_cue(seed), kind))), with_cue
+
+
 def lookalike(model, seed):
     """The class `model` calls the cue class's fresh test images drawn without
     the cue most often (the cue class itself left out), and the share of them
@@ -115,14 +129,19 @@ def colour_share(images, kind):
     return (colour_likeness(images, CUE_COLOURS[kind]) > 0.8).mean(axis=(1, 2))
 
 
-def scored(results, kind, rival):
+def scored(results, kind, rival, real):
     """Each class's cue score, the median over its images from `results` (one
-    `Visualization` per visualizer seed), as the demo judges its cue."""
+    `Visualization` per visualizer seed), as the demo judges its cue; `real`
+    is `real_scores`."""
     scores = np.median([cue_scores(result.images, kind) for result in results], axis=0)
     rank = 1 + int(np.sum(scores > scores[CUE_CLASS]))
     contrast = float(scores[CUE_CLASS] - np.delete(scores, CUE_CLASS).mean())
     first = float(np.mean([result.success_rate for result in results]))
-    row = {"first": first, "rank": rank, "contrast": contrast}
+    without, with_cue = real
+    # 1: the cue class's image shows the cue as strongly as the cue drawn on
+    # a real image of the class; 0: no more than a real image without it.
+    strength = float((scores[CUE_CLASS] - without) / (with_cue - without))
+    row = {"first": first, "rank": rank, "contrast": contrast, "strength": strength}
     # Against the one class the cue sets the cue class apart from: its score,
     # and the cue's colour anywhere in the image (for cues the classifier
     # takes away from their place too, `places`).
@@ -156,6 +175,7 @@ def run(kind, seed, makers, samples=1):
         SIZE, CLASSES, seed=seed, cue_class=CUE_CLASS, cue_kind=kind, verbose=0
     )
     rival, called = lookalike(model, seed)
+    real = real_scores(kind, seed)
     row = {
         "pull": reliance(model, kind, seed),
         "elsewhere": places(model, kind, seed),
@@ -172,7 +192,7 @@ def run(kind, seed, makers, samples=1):
             FeatureVisualizer(model, seed=seed + SAMPLE_SEEDS * n, **options).visualize(targets, verbose=0)
             for n in range(samples)
         ]
-        row[maker] = {**scored(results, kind, rival), "seconds": time.time() - started}
+        row[maker] = {**scored(results, kind, rival, real), "seconds": time.time() - started}
     return row
 
 
@@ -192,7 +212,7 @@ def main():
     results = {}
     print(
         f"{'kind':<14}{'seed':>5}{'pull':>6}{'elsewhere':>10}{'lookalike':>11}  {'maker':<22}{'first':>6}"
-        f"{'cue rank':>9}{'contrast':>9}{'vs look':>9}{'colour: class / look, rank':>28}{'s':>5}"
+        f"{'cue rank':>9}{'contrast':>9}{'strength':>9}{'vs look':>9}{'colour: class / look, rank':>28}{'s':>5}"
     )
     for seed in args.seeds:
         for kind in args.kinds:
@@ -212,6 +232,10 @@ def main():
         print(f"{maker}: the cue class's image shows its cue most in {shown} of {len(results)} runs")
         above = sum(r[maker]["vs lookalike"] > 0 for r in results.values())
         print(f"{maker}: more than its lookalike's image in {above} of {len(results)} runs")
+        strong = sum(r[maker]["strength"] >= SEEN for r in results.values())
+        print(
+            f"{maker}: at least {SEEN:.0%} of a real cued image's strength in {strong} of {len(results)} runs"
+        )
 
 
 def print_row(kind, seed, row, maker):
@@ -223,7 +247,7 @@ def print_row(kind, seed, row, maker):
         colour = f"{m['colour']['cue class']:.1%} / {m['colour']['lookalike']:.1%}, {m['colour rank']}"
     print(
         f"{kind:<14}{seed:>5}{row['pull']:>6.0%}{elsewhere:>10}{look:>11}  {maker:<22}{m['first']:>6.0%}"
-        f"{m['rank']:>9}{m['contrast']:>+9.3f}{m['vs lookalike']:>+9.3f}{colour:>28}{m['seconds']:>5.0f}",
+        f"{m['rank']:>9}{m['contrast']:>+9.3f}{m['strength']:>9.2f}{m['vs lookalike']:>+9.3f}{colour:>28}{m['seconds']:>5.0f}",
         flush=True,
     )
 
