@@ -31,7 +31,9 @@ its score minus the lookalike's image's; `colour`, the share of the
 pixels of the cue's colour anywhere in class 0's image and in the
 lookalike's, and where class 0's stands among the 18 by it (a cue the
 classifier takes away from its place need not show at its place); the
-seconds the maker took for the 18 classes.
+seconds the maker took for the 18 classes. With a pretrained maker, also
+how much of the cue's strength its autoencoder redraws (near 0: no scale
+vector can draw the cue).
 
     python benchmarks/planted_cues.py --seeds 0 1     # about 25 minutes a seed on 2 cores
     python benchmarks/planted_cues.py --seeds 0 1 --makers lucid
@@ -104,12 +106,32 @@ def places(model, kind, seed, count=20):
     return float(np.mean(recognised >= 0.5))
 
 
-def real_scores(kind, seed):
-    """The cue class's median cue score on its fresh test images drawn
-    without the cue and with it: what `strength` reads a class image against."""
+def cue_class_with_cue(kind, seed):
+    """The cue class's fresh test images drawn with the cue (shapes drawn
+    apart from `cue_class_without_cue`'s)."""
     _, _, (cued, labels) = shapes_data(0, 0, 720, SIZE, seed + 100, CUE_CLASS, cue_rate=1.0, cue_kind=kind)
-    with_cue = float(np.median(cue_scores(cued[labels == CUE_CLASS], kind)))
-    return float(np.median(cue_scores(cue_class_without_cue(seed), kind))), with_cue
+    return cued[labels == CUE_CLASS]
+
+
+def real_scores(kind, seed, redraw=None):
+    """The cue class's median cue score on its fresh test images drawn
+    without the cue and with it: what `strength` reads a class image against.
+    With `redraw` (images to images), the scores of what it makes of them."""
+    redraw = redraw or (lambda images: images)
+    without, with_cue = (
+        redraw(images) for images in (cue_class_without_cue(seed), cue_class_with_cue(kind, seed))
+    )
+    return float(np.median(cue_scores(without, kind))), float(np.median(cue_scores(with_cue, kind)))
+
+
+def decoder_keeps(autoencoder, kind, seed, real):
+    """How much of the cue the autoencoder of pretrained mode can draw: the
+    cue's strength (as `strength` reads it, against `real`) in its
+    reconstructions of the cue class's images with the cue, less that in
+    its reconstructions of those without it. Near 0: the
+    decoder cannot draw the cue, so no scale vector can."""
+    reconstructed = real_scores(kind, seed, lambda x: np.clip(autoencoder.reconstruct(x), 0, 255))
+    return (reconstructed[1] - reconstructed[0]) / (real[1] - real[0])
 
 
 def lookalike(model, seed):
@@ -187,6 +209,7 @@ def run(kind, seed, makers, samples=1):
         options = dict(MAKERS[maker])
         if options.get("generator") == "pretrained":
             options["decoder"] = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
+            row["decoder keeps"] = decoder_keeps(options["decoder"], kind, seed, real)
         started = time.time()
         results = [
             FeatureVisualizer(model, seed=seed + SAMPLE_SEEDS * n, **options).visualize(targets, verbose=0)
@@ -221,6 +244,10 @@ def main():
             results[f"{kind}/{seed}"] = row
             for maker in args.makers:
                 print_row(kind, seed, row, maker)
+            if "decoder keeps" in row:
+                print(
+                    f"  pretrained mode's autoencoder redraws {row['decoder keeps']:.2f} of the cue's strength"
+                )
             print(f"  ({time.time() - started:.0f} s)", flush=True)
     # One file per set of makers and kinds, so a run of one keeps the others' results.
     name = "_".join(maker.replace(" + ", "_").replace(" ", "_") for maker in args.makers)
