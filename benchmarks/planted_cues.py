@@ -206,11 +206,14 @@ def run(kind, seed, makers, samples=1):
         "called lookalike": called,
     }
     targets = list(range(CLASSES))
+    autoencoder = None  # trained once, for every pretrained maker (it stays frozen)
     for maker in makers:
         options = dict(MAKERS[maker])
         if options.get("generator") == "pretrained":
-            options["decoder"] = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
-            row["decoder keeps"] = decoder_keeps(options["decoder"], kind, seed, real)
+            if autoencoder is None:
+                autoencoder = train_shapes_autoencoder(x, SIZE, seed=seed, verbose=0)
+                row["decoder keeps"] = decoder_keeps(autoencoder, kind, seed, real)
+            options["decoder"] = autoencoder
         started = time.time()
         results = [
             FeatureVisualizer(model, seed=seed + SAMPLE_SEEDS * n, **options).visualize(targets, verbose=0)
